@@ -197,7 +197,8 @@ def _node_errors(nodes: list, labels: Labels) -> list[str]:
         node_id = raw.get("id")
         own = first_seen.get(node_id) == i if isinstance(node_id, str) else False
         errors += _parent_errors(raw, where, labels, parent_of if own else None)
-        is_leaf = own and node_id not in has_children
+        # A root is an axis even when it (wrongly) has no indicator: reported below.
+        is_leaf = own and node_id not in has_children and parent_of[node_id] is not None
         errors += _weight_errors(raw.get("weight"), where, labels, is_leaf=is_leaf, known=own)
         errors += _link_errors(raw.get("links"), where, labels, names)
         if own and parent_of[node_id] is None and node_id not in has_children:
@@ -261,7 +262,7 @@ def _link_errors(links: Any, where: str, labels: Labels, names: frozenset[str]) 
             errors.append(f"{where} : indicateur lié « {link} » cité deux fois")
         seen.add(link)
         if link not in names:
-            close = difflib.get_close_matches(link, sorted(names), n=1)
+            close = difflib.get_close_matches(link, sorted(names), n=1, cutoff=0.8)
             hint = f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
             errors.append(f"{where} : indicateur lié inconnu « {link} »{hint}")
     return errors
