@@ -455,3 +455,19 @@ def test_formula_injection_is_neutralised_in_export():
 def test_neutralise_restore_inverse(text):
     assert restore(neutralise(text)) == text
     assert not neutralise(text).startswith(("=", "+", "-", "@"))
+
+
+def test_cli_validates_shipped_versions_and_files(tmp_path: Path, capsys):
+    from quality_framework.referential.__main__ import main
+
+    assert main([]) == 0
+    assert "v1 : version 1 valide (6 axes, 26 indicateurs)" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 0\nlabel: x\npublished_on: 2026-01-01\nnodes: []\n", encoding="utf-8")
+    xlsx = tmp_path / "ref.xlsx"
+    xlsx.write_bytes(export_referential_xlsx(load_version(1)))
+    assert main([str(bad), str(xlsx)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad} : invalide" in out
+    assert '  - « version » doit être un entier ≥ 1, trouvé "0"' in out
+    assert f"{xlsx} : version 1 valide" in out
