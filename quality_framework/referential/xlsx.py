@@ -265,7 +265,7 @@ def import_referential_xlsx(data: bytes, new_version: int) -> Referential:
     labels = Labels(
         position=lambda i: f"ligne {line_numbers[i]}",
         field=lambda key: f"« {HEADER[key]} »",
-        meta=lambda key: f"onglet « {VERSION_SHEET} », « {META_HEADER.get(key, key)} »",
+        meta=lambda key: f"« {META_HEADER.get(key, key)} » (onglet « {VERSION_SHEET} »)",
         by_id=False,
     )
     problems = validate_referential(content, labels)

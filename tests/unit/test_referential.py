@@ -471,3 +471,16 @@ def test_cli_validates_shipped_versions_and_files(tmp_path: Path, capsys):
     assert f"{bad} : invalide" in out
     assert '  - « version » doit être un entier ≥ 1, trouvé "0"' in out
     assert f"{xlsx} : version 1 valide" in out
+
+
+def test_xlsx_import_metadata_errors_name_the_version_sheet():
+    def edit(wb):
+        wb["Version"]["B3"] = None
+        wb["Version"]["B4"] = "bientôt"
+
+    with pytest.raises(ReferentialError) as exc:
+        import_referential_xlsx(_edit(export_referential_xlsx(load_version(1)), edit), 2)
+    assert exc.value.errors == [
+        "métadonnée obligatoire « libellé » (onglet « Version ») manquante",
+        '« date de publication » (onglet « Version ») doit être une date AAAA-MM-JJ, trouvé "bientôt"',
+    ]
