@@ -15,7 +15,7 @@ Python, JSON and both databases.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import reduce
 from typing import Any, Iterable, Mapping
@@ -119,6 +119,16 @@ class Counts:
     @property
     def sorties_par_type(self) -> dict[str, int]:
         return self.distributions.get(EXIT_DISTRIBUTION, {})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form. A version's rows never change, so its counts can be stored
+        once at import and national figures summed from the stored counts."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Counts":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def __add__(self, other: "Counts") -> "Counts":
         if not isinstance(other, Counts):
