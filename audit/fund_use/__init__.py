@@ -1,0 +1,1 @@
+"""Payments and the annual fund-use report."""

@@ -1,0 +1,1 @@
+"""Quality referential and periodic audits."""

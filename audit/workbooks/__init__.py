@@ -1,0 +1,1 @@
+"""Annual activity workbooks: template, validation, import, indicators and alerts."""

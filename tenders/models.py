@@ -1,0 +1,1 @@
+"""Tender tables (filled in by the tender issue)."""
