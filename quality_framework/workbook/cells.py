@@ -11,12 +11,17 @@ Accepted presentations, chosen to be tolerant about how operators' tools write c
 """
 from __future__ import annotations
 
+import datetime
+import re
 import unicodedata
 
 import numpy as np
 import pandas as pd
 
 _SPACES = r"[\s\u00a0\u202f]"
+_SEP = "\x00"
+_AROUND_SEP = re.compile(r"\s+(?=\x00)|(?<=\x00)\s+")
+_ASCII_SPACES = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def normalise_name(value: object) -> str:
@@ -27,15 +32,54 @@ def normalise_name(value: object) -> str:
 
 def text_of(values: pd.Series) -> pd.Series:
     """Stripped text of each cell ('' when empty), as an object Series."""
-    kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind == "string":  # the common case: nothing but text cells
-        return values.fillna("").str.strip()
-    text = values.astype(str).fillna("").str.strip()
-    if kind != "empty":
-        # Integral floats (how calamine returns every number) and midnight datetimes.
-        text = text.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
-        text = text.str.replace(r"^(\d{4}-\d\d-\d\d) 00:00:00$", r"\1", regex=True)
-    return text.astype(object)
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    if kind == "empty":
+        return pd.Series("", index=values.index, dtype=object)
+    cells = values.to_numpy(dtype=object)
+    if kind != "string":
+        cells = _cell_strings(values, cells)
+    return pd.Series(_strip(cells), index=values.index, dtype=object)
+
+
+def _cell_strings(values: pd.Series, cells: np.ndarray) -> np.ndarray:
+    """Text of non-text cells: calamine returns every number as a float, so an integral
+    float reads as an integer (csp 5.0 -> "5"); a midnight datetime reads AAAA-MM-JJ."""
+    types = values.map(type).to_numpy()  # one C-level pass classifying the cells
+    out = np.empty(len(cells), dtype=object)
+    is_float = types == float
+    is_none = types == type(None)
+    other = ~is_float & ~is_none
+    out[is_none] = ""
+    if is_float.any():
+        floats = cells[is_float].astype(float)
+        integral = np.isfinite(floats) & (np.mod(floats, 1) == 0) & (np.abs(floats) < 1e15)
+        as_text = floats.astype(str).astype(object)
+        as_text[integral] = floats[integral].astype(np.int64).astype(str)
+        out[is_float] = as_text
+    if other.any():
+        out[other] = list(map(str, cells[other]))
+        is_datetime = types == datetime.datetime
+        if is_datetime.any():
+            out[is_datetime] = [t.removesuffix(" 00:00:00") for t in out[is_datetime]]
+    return out
+
+
+def _strip(cells: np.ndarray | list) -> list[str]:
+    """Strip every cell in one pass: join on NUL (never in XML text), regex, split."""
+    if len(cells) == 0:
+        return []
+    joined = _SEP.join(cells)
+    # Most columns have nothing to strip: checking first is much cheaper than the regex.
+    if not joined.isascii() or any(w in joined for w in _ASCII_SPACES):
+        joined = _AROUND_SEP.sub("", joined)
+    return joined.strip().split(_SEP)
+
+
+def upper(text: pd.Series) -> pd.Series:
+    """Upper case of a whole text column in one pass."""
+    if text.empty:
+        return text.copy()
+    return pd.Series(_SEP.join(text.tolist()).upper().split(_SEP), index=text.index, dtype=object)
 
 
 def text_frame(grid: pd.DataFrame) -> pd.DataFrame:
@@ -44,30 +88,33 @@ def text_frame(grid: pd.DataFrame) -> pd.DataFrame:
 
 def parse_number(values: pd.Series, text: pd.Series) -> pd.Series:
     """Float per cell, NaN when empty or not a number (see module doc for accepted text)."""
-    kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind in ("floating", "integer", "mixed-integer-float"):
-        num = pd.to_numeric(values, errors="coerce")
-    else:
-        cleaned = text.str.replace(_SPACES, "", regex=True)
+    num = pd.to_numeric(values.where(text != ""), errors="coerce").astype(float)
+    retry = num.isna() & (text != "")
+    if retry.any():  # text such as "12,5" or "1 234,50": only these cells are cleaned
+        cleaned = text[retry].str.replace(_SPACES, "", regex=True)
         # A single comma is a decimal comma; text with both ',' and '.' stays invalid.
         has_point = cleaned.str.contains(".", regex=False)
         cleaned = cleaned.where(has_point, cleaned.str.replace(",", ".", regex=False))
         cleaned = cleaned.where(~cleaned.str.contains(r"[^0-9.+\-eE]", regex=True), "x")
-        num = pd.to_numeric(cleaned, errors="coerce")
-        # Text cells that are real numbers but not bool etc. keep their value.
-    num = num.astype(float)
+        num = num.copy()
+        num[retry] = pd.to_numeric(cleaned, errors="coerce").astype(float)
     return num.where(np.isfinite(num))
 
 
 def parse_date(text: pd.Series) -> pd.Series:
     """datetime64 per cell, NaT when empty or not a date in an accepted form."""
     nonempty = text != ""
-    dates = pd.to_datetime(text.where(nonempty), format="%d/%m/%Y", errors="coerce")
-    missing = dates.isna() & nonempty
-    if missing.any():
-        iso = text[missing].str.replace(r"[ T]\d{1,2}:\d\d(:\d\d(\.\d+)?)?$", "", regex=True)
+    dates = pd.to_datetime(text.where(nonempty), format="%Y-%m-%d", errors="coerce")
+    for attempt in ("%d/%m/%Y", "with time"):
+        missing = dates.isna() & nonempty
+        if not missing.any():
+            break
+        subset = text[missing]
+        if attempt == "with time":  # a real date with a time part, or such text
+            subset = subset.str.replace(r"[ T]\d{1,2}:\d\d(:\d\d(\.\d+)?)?$", "", regex=True)
+            attempt = "%Y-%m-%d"
         dates = dates.copy()
-        dates[missing] = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+        dates[missing] = pd.to_datetime(subset, format=attempt, errors="coerce")
     return dates.astype("datetime64[ns]", copy=False) if _fits_ns(dates) else dates
 
 

@@ -38,7 +38,7 @@ import pandas as pd
 from quality_framework import reference
 from quality_framework.siret import normalise_siret, siret_error
 from quality_framework.workbook import personal_data
-from quality_framework.workbook.cells import normalise_name, parse_date, parse_number, text_frame
+from quality_framework.workbook.cells import normalise_name, parse_date, parse_number, text_frame, upper
 from quality_framework.workbook.contract import ColumnSpec, Contract, SheetSpec, load_contract
 from quality_framework.workbook.problems import ERROR, WARNING, Problem, ProblemSink, ValidationResult
 from quality_framework.workbook.reader import (
@@ -279,10 +279,14 @@ class _Validator:
             valid = filled & ~bad & ~out
             return _Parsed(dates.where(valid), text, empty, valid)
         if t == "code":
-            codes = text.str.upper()
-            if spec.zero_pad:
-                codes = codes.str.zfill(spec.zero_pad).where(filled, "")
-            valid = codes.isin(spec.allowed_codes())
+            allowed = spec.allowed_codes()
+            codes = upper(text)
+            valid = codes.isin(allowed)
+            if spec.zero_pad and (filled & ~valid).any():  # « 1 » typed as a number means « 01 »
+                retry = filled & ~valid
+                codes = codes.copy()
+                codes[retry] = codes[retry].str.zfill(spec.zero_pad)
+                valid = codes.isin(allowed)
             add(feuille, filled & ~valid, colonne, lettre, text, "CODE_INCONNU", f"Code inconnu. {expected}.")
             return _Parsed(codes.where(valid, None), text, empty, valid)
         if t == "text" and spec.pattern:
