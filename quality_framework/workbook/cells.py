@@ -115,7 +115,7 @@ def parse_date(text: pd.Series) -> pd.Series:
             attempt = "%Y-%m-%d"
         dates = dates.copy()
         dates[missing] = pd.to_datetime(subset, format=attempt, errors="coerce")
-    return dates.astype("datetime64[ns]", copy=False) if _fits_ns(dates) else dates
+    return dates.astype("datetime64[ns]") if _fits_ns(dates) else dates
 
 
 def _fits_ns(dates: pd.Series) -> bool:

@@ -7,11 +7,13 @@ value reported is MASKED: the report is stored, the personal data must not be.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from quality_framework.workbook.problems import ProblemSink
+if TYPE_CHECKING:  # problems.py imports mask_value from here
+    from quality_framework.workbook.problems import ProblemSink
 
 _SEP = "\x00"
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
@@ -30,16 +32,21 @@ MESSAGE_NIR = ("Numéro de sécurité sociale (NIR) interdit : le bilan est pseu
 
 def mask_value(text: str) -> str:
     """Keep enough to find the cell, not enough to identify the person."""
+    if "@" not in text and len(text) < 13:  # cheap: most values cannot hold either
+        return text
     text = EMAIL.sub(lambda m: m.group(0)[0] + "•••@•••", text)
     return NIR.sub(lambda m: m.group(0)[0] + re.sub(r"\d", "•", m.group(0)[1:]), text)
 
 
 def scan(sheet: str, text: pd.DataFrame, sink: ProblemSink, names: dict[int, str],
-         letters: dict[int, str], exempt: set[tuple[int, int]] = frozenset()) -> None:
+         letters: dict[int, str], exempt_email: set[tuple[int, int]] = frozenset(),
+         exempt_nir: set[tuple[int, int]] = frozenset()) -> None:
     """Report every cell of `text` (object frame, '' when empty) holding an e-mail or a NIR.
 
-    `names`/`letters`: column index -> name and letter for the report; `exempt`: (row, col)
-    cells where an e-mail is allowed (contact_email)."""
+    `names`/`letters`: column index -> name and letter for the report; `exempt_email`:
+    (row, col) cells where an e-mail is allowed (contact_email); `exempt_nir`: cells whose
+    digits are an organisation number (the Identification siret: a 13-digit typo there is
+    reported as SIRET_INVALIDE, not as a NIR)."""
     for col in text.columns:
         cells = text[col]
         joined = _SEP.join(cells.tolist())
@@ -49,10 +56,10 @@ def scan(sheet: str, text: pd.DataFrame, sink: ProblemSink, names: dict[int, str
         _collect(NIR, joined, cells, hits, MESSAGE_NIR)
         for pos in sorted(hits):
             row = int(cells.index[pos])
-            if hits[pos] == MESSAGE_EMAIL and (row, col) in exempt:
+            if (row, col) in (exempt_email if hits[pos] == MESSAGE_EMAIL else exempt_nir):
                 continue
             sink.add(sheet, row + 1, names.get(col), letters.get(col),
-                     mask_value(cells.iloc[pos]), "DONNEE_PERSONNELLE", hits[pos])
+                     cells.iloc[pos], "DONNEE_PERSONNELLE", hits[pos])
 
 
 def _collect(pattern: re.Pattern[str], joined: str, cells: pd.Series, hits: dict[int, str], message: str) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from quality_framework.workbook.personal_data import mask_value
+
 ERROR = "erreur"
 WARNING = "avertissement"
 _MAX_VALUE_CHARS = 200
@@ -33,7 +35,7 @@ class Problem:
 def _clip(value: object) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
         return None
-    text = str(value)
+    text = mask_value(str(value))  # reports are stored: never echo personal data
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
 
 

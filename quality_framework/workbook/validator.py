@@ -104,7 +104,8 @@ class _Validator:
         self.contract_region = contract_region
         self.sink = ProblemSink()
         self.parsed: dict[str, dict[str, _Parsed]] = {}
-        self.exempt_email: dict[str, set[tuple[int, int]]] = {}
+        # Cells allowed to hold what looks like personal data: {"email"|"nir": {sheet: {(row, col)}}}
+        self.exempt: dict[str, dict[str, set[tuple[int, int]]]] = {"email": {}, "nir": {}}
 
     # -- orchestration -------------------------------------------------------------
     def run(self, raw: RawWorkbook) -> ValidationResult:
@@ -224,8 +225,10 @@ class _Validator:
                 self.sink.add(sheet.name, dup + 1, f.name, column_letter(kcol), f.name, "DOUBLON",
                               f"Champ « {f.name} » déjà renseigné à la ligne {rows[0] + 1} : une seule ligne par champ.")
             first = rows[:1]
-            if f.name == self.c.email_allowed_in[1] and spec.name == self.c.email_allowed_in[0]:
-                self.exempt_email.setdefault(sheet.name, set()).add((int(first[0]), vcol))
+            if (spec.name, f.name) == self.c.email_allowed_in:
+                self.exempt["email"].setdefault(sheet.name, set()).add((int(first[0]), vcol))
+            if f.type == "siret":
+                self.exempt["nir"].setdefault(sheet.name, set()).add((int(first[0]), vcol))
             out[f.name] = self._check_values(sheet.name, f, sheet.grid.loc[first, vcol],
                                              sheet.text.loc[first, vcol], vletter, f.name)
         if spec.name == "Identification":
@@ -409,7 +412,8 @@ class _Validator:
                             if self._personal_header(name, int(first[0]), int(col), title):
                                 names[int(col)] = title
             letters = {int(c): column_letter(int(c)) for c in text.columns}
-            personal_data.scan(name, text, self.sink, names, letters, self.exempt_email.get(name, set()))
+            personal_data.scan(name, text, self.sink, names, letters, self.exempt["email"].get(name, set()),
+                               self.exempt["nir"].get(name, set()))
 
     def _reader_notices(self, raw: RawWorkbook, found: dict[str, _Sheet]) -> None:
         located = {s.name: s for s in found.values()}
