@@ -31,6 +31,7 @@ import os
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -100,9 +101,9 @@ def read_workbook(
     max_ratio: float = DEFAULT_MAX_RATIO,
 ) -> RawWorkbook:
     data = _load_bytes(source, max_bytes)
-    fmt = _sniff(data)
+    _sniff(data)
     notices: list[ReaderNotice] = []
-    formula_cells = _inspect_zip(data, fmt, max_uncompressed, max_ratio, notices)
+    fmt, formula_cells = _inspect_zip(data, max_uncompressed, max_ratio, notices)
     sheets = _read_grids(data, max_rows)
     for sheet, cells in formula_cells.items():
         for col_letter, row in cells:
@@ -137,7 +138,7 @@ def _load_bytes(source: Source, max_bytes: int) -> bytes:
     return data
 
 
-def _sniff(data: bytes) -> str:
+def _sniff(data: bytes) -> None:
     """Format from the content, never from the file name."""
     if data.startswith(OLE2_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
@@ -152,7 +153,6 @@ def _sniff(data: bytes) -> str:
         raise UnreadableWorkbook(
             f"Le fichier n'est pas un classeur .xlsx ou .ods (c'est {what}). "
             "Déposez le bilan au format .xlsx (ou .ods) établi à partir du modèle.")
-    return "zip"
 
 
 def _corrupt(detail: str = "") -> UnreadableWorkbook:
@@ -162,8 +162,10 @@ def _corrupt(detail: str = "") -> UnreadableWorkbook:
         + "). Enregistrez-le à nouveau depuis votre tableur, puis déposez-le.")
 
 
-def _inspect_zip(data: bytes, _fmt: str, max_uncompressed: int, max_ratio: float,
-                 notices: list[ReaderNotice]) -> dict[str, list[tuple[str, int]]]:
+def _inspect_zip(data: bytes, max_uncompressed: int, max_ratio: float,
+                 notices: list[ReaderNotice]) -> tuple[str, dict[str, list[tuple[str, int]]]]:
+    """Checks the container; returns the format ("xlsx" | "ods") and, for xlsx, the
+    formula cells without a cached value per sheet, as (column letters, row number)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -181,7 +183,10 @@ def _inspect_zip(data: bytes, _fmt: str, max_uncompressed: int, max_ratio: float
         if info.flag_bits & 0x1:
             raise UnreadableWorkbook("Le classeur contient des parties chiffrées : il ne peut pas être lu.")
 
-    is_ods = "mimetype" in names and zf.read("mimetype").strip() == ODS_MIMETYPE
+    try:
+        is_ods = "mimetype" in names and zf.read("mimetype").strip() == ODS_MIMETYPE
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise _corrupt("mimetype") from exc
     if not is_ods and "xl/workbook.xml" not in names:
         if "xl/workbook.bin" in names:
             raise UnreadableWorkbook("Le format binaire .xlsb n'est pas accepté : enregistrez le classeur au format .xlsx.")
@@ -232,9 +237,9 @@ def _inspect_zip(data: bytes, _fmt: str, max_uncompressed: int, max_ratio: float
                         tail = buf[-16:]  # enough overlap to catch a split « <!DOCTYPE »
         except UnreadableWorkbook:
             raise
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
             raise _corrupt(info.filename) from exc
-    return formula_cells
+    return ("ods" if is_ods else "xlsx"), formula_cells
 
 
 def _xlsx_sheet_paths(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
