@@ -8,7 +8,7 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
 from .config import ROOT, load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -26,6 +26,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     _init_login(app)
 
     from . import errors, security

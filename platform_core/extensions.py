@@ -1,4 +1,8 @@
 """Flask extensions, created once and bound to the app in the factory."""
+import os
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +29,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Per-process memory by default; set RATELIMIT_STORAGE_URI (e.g. memcached://…) to share
+# counters between gunicorn workers. No default limit: sensitive routes opt in.
+limiter = Limiter(key_func=get_remote_address,
+                  storage_uri=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -13,7 +13,7 @@ from quality_framework.siret import normalise_siret
 
 from .. import journal
 from ..clock import now
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Organisation, User, UserRole
 from ..passwords import hash_password, policy_errors, temporary_password, verify_password
 from ..roles import ADMIN, ANY_USER, allow, public
@@ -30,6 +30,7 @@ LOGIN_FAILED = "Adresse électronique ou mot de passe incorrect."
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))
@@ -45,6 +46,7 @@ def login():
             user.last_login_at = at
             journal.record("connexion", "utilisateur", user.id, "Connexion réussie", actor=user)
             db.session.commit()
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             login_user(user)
             return redirect(_safe_next() or url_for("home.dashboard"))
         if user and not ok:

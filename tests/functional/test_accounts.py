@@ -157,3 +157,25 @@ def test_open_redirect_is_refused(client, accounts):
     r = client.post("/connexion?next=//evil.example.com/x",
                     data={"email": "acheteur@test.example.fr", "password": TEST_PASSWORD})
     assert r.headers["Location"].endswith("/tableau-de-bord")
+
+
+def test_login_attempts_are_rate_limited_per_address(app, client, accounts):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    codes = [client.post("/connexion", data={"email": "x@test.example.fr", "password": "y"}).status_code
+             for _ in range(4)]
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+    assert "Trop de tentatives" in page(client.post("/connexion", data={"email": "x@test.example.fr",
+                                                                         "password": "y"}))
+
+
+def test_session_cookie_expires(client, accounts):
+    response = login(client, "acheteur")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Expires=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_security_headers(client):
+    r = client.get("/connexion")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
