@@ -116,7 +116,7 @@ class ColumnSpec:
         if t == "year":
             return "Année attendue sur 4 chiffres"
         if t == "email":
-            return "Adresse e-mail attendue (par exemple contact@operateur.fr)"
+            return "Adresse e-mail valide attendue (adresse de service de préférence)"
         return "Texte attendu"
 
 
@@ -154,6 +154,7 @@ class Contract:
     personal_data_headers: frozenset[str]
     email_allowed_in: tuple[str, str]  # (sheet, field)
     rules: dict[str, RuleSpec] = field(default_factory=dict)
+    due: str = ""  # « 31 mars de l'année N+1 »
 
     def sheet(self, name: str) -> SheetSpec:
         return next(s for s in self.sheets if s.name == name)
@@ -208,6 +209,7 @@ def parse_contract(data: dict[str, Any]) -> Contract:
         personal_data_headers=frozenset(pdata["headers"]),
         email_allowed_in=(allowed["sheet"], allowed["field"]),
         rules={r["id"]: RuleSpec(**r) for r in data.get("rules", [])},
+        due=str(data.get("due", "")),
     )
 
 
