@@ -1,0 +1,266 @@
+"""Check and import of activity workbooks: the ONE path used by the upload page, the
+background job, the demo and the tests.
+
+    check(data, contract, year)                       -> ValidationResult (may raise UnreadableWorkbook)
+    deposit(result, data, filename, kind, contract, year, user) -> WorkbookVersion (all or nothing)
+    create_upload(...) / start_upload(...) / run_upload(upload_id)   the job around them
+
+Formulas come from quality_framework (validator, indicators); nothing is recomputed here.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from platform_core import journal
+from platform_core.clock import now
+from platform_core.extensions import db
+from platform_core.files import store_bytes
+from quality_framework.indicators import (
+    Counts, _frame_records, counts_by_version, counts_from_frame, indicators_from_counts,
+)
+from quality_framework.workbook import UnreadableWorkbook, ValidationResult, validate_workbook
+from tenders.models import Contract
+
+from .models import WorkbookUpload, WorkbookVersion, beneficiary_rows
+
+log = logging.getLogger(__name__)
+
+CONFLICT_MESSAGE = ("Un autre dépôt est en cours pour ce marché et cette année : "
+                    "rien n'a été enregistré, recommencez dans un instant.")
+UPLOAD_RETENTION_SECONDS = 7 * 24 * 3600  # temporary copies of checked files
+
+
+class DepositRefused(Exception):
+    """The deposit could not be stored; `message` is French."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --------------------------------------------------------------------------- check
+
+def operator_regions(operator_id: int) -> set[str]:
+    """Regions of every contract of an operator (allowed `code_region` values)."""
+    return set(db.session.scalars(
+        select(Contract.region_code).where(Contract.operator_id == operator_id)).all())
+
+
+def check(data: bytes, contract: Contract, year: int) -> ValidationResult:
+    """Every check of the contract, for the operator holding `contract`."""
+    return validate_workbook(
+        data,
+        expected_siret=contract.operator.siret,
+        allowed_regions=operator_regions(contract.operator_id),
+        year=year,
+        contract_region=contract.region_code,
+        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        max_rows=current_app.config.get("MAX_WORKBOOK_ROWS", 500_000),
+    )
+
+
+def preview(result: ValidationResult, year: int, capacity: float | None) -> dict:
+    """Indicators a valid workbook will produce (same SQL as the stored counts)."""
+    counts = counts_from_frame(result.beneficiaries, year)
+    return indicators_from_counts(counts, result.moyens, result.finances, capacity)
+
+
+# --------------------------------------------------------------------------- import
+
+def _records(result: ValidationResult, version_id: int) -> list[dict]:
+    records = _frame_records(result.beneficiaries)
+    for record in records:
+        record["workbook_version_id"] = version_id
+    return records
+
+
+def deposit(result: ValidationResult, data: bytes, filename: str, kind: str,
+            contract: Contract, year: int, user=None) -> WorkbookVersion:
+    """Store a valid workbook as the new current version of (contract, year), in ONE
+    transaction: file record, version, every row, counts, journal. Any failure rolls
+    everything back. Two concurrent deposits either get numbers n and n+1 in order or
+    the second one is refused (unique index on contract, year, number)."""
+    if not result.valid:
+        raise DepositRefused("Le classeur contient des erreurs : rien n'a été enregistré.")
+    contract_id = contract.id
+    try:
+        stored = store_bytes(data, filename, kind, uploaded_by=user)
+        previous = db.session.scalar(
+            select(func.max(WorkbookVersion.number))
+            .where(WorkbookVersion.contract_id == contract_id, WorkbookVersion.year == year)) or 0
+        db.session.execute(
+            update(WorkbookVersion)
+            .where(WorkbookVersion.contract_id == contract_id, WorkbookVersion.year == year,
+                   WorkbookVersion.is_current.is_(True))
+            .values(is_current=False))
+        version = WorkbookVersion(
+            contract_id=contract_id, year=year, number=previous + 1, is_current=True,
+            stored_file=stored, uploaded_by_id=getattr(user, "id", None),
+            row_count=len(result.beneficiaries), warning_count=len(result.warnings),
+            identification=result.identification, means=result.moyens,
+            finances=result.finances)
+        db.session.add(version)
+        db.session.flush()
+        records = _records(result, version.id)
+        if records:
+            db.session.execute(insert(beneficiary_rows), records)  # one executemany
+        counts = counts_by_version(db.session.connection(), beneficiary_rows, [version.id], year)
+        version.counts = counts[version.id].to_dict()
+        journal.record(
+            "bilan_depose", "bilan", version.id,
+            f"Bilan {year} du marché {contract.reference}, version {version.number} "
+            f"({version.row_count} lignes, fichier {stored.sha256[:12]}…)",
+            before={"version_courante": previous or None},
+            after={"version": version.number, "lignes": version.row_count,
+                   "sha256": stored.sha256, "avertissements": version.warning_count},
+            actor=user)
+        db.session.commit()
+    except (IntegrityError, OperationalError) as exc:
+        db.session.rollback()
+        log.warning("dépôt concurrent refusé pour le marché %s/%s : %s", contract_id, year, exc)
+        raise DepositRefused(CONFLICT_MESSAGE) from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    return version
+
+
+def version_counts(version: WorkbookVersion) -> Counts:
+    """Stored counts of a version (computed again from its rows if missing)."""
+    if version.counts:
+        return Counts.from_dict(version.counts)
+    counts = counts_by_version(db.session.connection(), beneficiary_rows, [version.id], version.year)
+    return counts[version.id]
+
+
+# --------------------------------------------------------------------------- jobs
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["INSTANCE_DIR"]) / "workbook_uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def upload_path(upload: WorkbookUpload) -> Path:
+    return upload_dir() / f"{upload.id}.bin"
+
+
+def _purge_old_copies() -> None:
+    limit = time.time() - UPLOAD_RETENTION_SECONDS
+    for path in upload_dir().glob("*.bin"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def create_upload(data: bytes, filename: str, kind: str, contract: Contract, year: int,
+                  user, dry_run: bool) -> WorkbookUpload:
+    """Record the job and keep a temporary copy of the bytes (for the annotated copy)."""
+    import hashlib
+
+    upload = WorkbookUpload(contract_id=contract.id, year=year, dry_run=dry_run,
+                            user_id=getattr(user, "id", None), filename=filename[:255],
+                            kind=kind, sha256=hashlib.sha256(data).hexdigest())
+    db.session.add(upload)
+    db.session.commit()
+    _purge_old_copies()
+    upload_path(upload).write_bytes(data)
+    return upload
+
+
+def start_upload(upload_id: int) -> None:
+    """Run the job inline (WORKBOOK_IMPORT_SYNC, tests) or in a background thread."""
+    app = current_app._get_current_object()
+    if app.config.get("WORKBOOK_IMPORT_SYNC"):
+        run_upload(upload_id)
+        return
+
+    def target():
+        with app.app_context():
+            try:
+                run_upload(upload_id)
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=target, name=f"bilan-{upload_id}", daemon=True).start()
+
+
+def _progress(upload: WorkbookUpload, text: str, status: str = "running") -> None:
+    upload.progress = text
+    upload.status = status
+    db.session.commit()
+
+
+def run_upload(upload_id: int) -> WorkbookUpload:
+    """Check (and for a deposit, import) one upload; records the outcome on the job."""
+    upload = db.session.get(WorkbookUpload, upload_id)
+    upload.started_at = now()
+    _progress(upload, "Lecture et vérification du classeur…")
+    try:
+        data = upload_path(upload).read_bytes()
+        contract = upload.contract
+        try:
+            result = check(data, contract, upload.year)
+        except UnreadableWorkbook as exc:
+            _finish(upload, "illisible", exc.message)
+            return upload
+        upload.report = result.to_json()
+        upload.row_count = result.lines.get("Beneficiaires", 0)
+        upload.error_count, upload.warning_count = len(result.errors), len(result.warnings)
+        if not result.valid:
+            _finish(upload, "refuse", f"{len(result.errors)} erreur(s) à corriger : rien n'a été enregistré.")
+            return upload
+        _progress(upload, f"Calcul des indicateurs sur {upload.row_count} lignes…")
+        upload.preview = _jsonable(preview(result, upload.year, contract.annual_capacity))
+        if upload.dry_run:
+            _finish(upload, "valide", "Aucune erreur : le classeur peut être déposé. Rien n'a été enregistré.")
+            return upload
+        _progress(upload, f"Enregistrement des {upload.row_count} lignes…")
+        user = upload.user
+        try:
+            version = deposit(result, data, upload.filename, upload.kind, contract, upload.year, user)
+        except DepositRefused as exc:
+            upload = db.session.get(WorkbookUpload, upload_id)
+            _finish(upload, "conflit", exc.message)
+            return upload
+        upload = db.session.get(WorkbookUpload, upload_id)
+        upload.version_id = version.id
+        _finish(upload, "depose", f"Bilan déposé : version {version.number}, {version.row_count} lignes.")
+        return upload
+    except Exception:  # a bug must not leave the job « en cours » forever
+        log.exception("traitement du bilan %s en échec", upload_id)
+        db.session.rollback()
+        upload = db.session.get(WorkbookUpload, upload_id)
+        upload.status, upload.outcome = "failed", "erreur"
+        upload.message = "Erreur technique pendant le traitement : rien n'a été enregistré. Réessayez ou contactez le support."
+        upload.finished_at = now()
+        db.session.commit()
+        return upload
+
+
+def _finish(upload: WorkbookUpload, outcome: str, message: str) -> None:
+    upload.outcome, upload.message = outcome, message[:500]
+    upload.status, upload.progress, upload.finished_at = "done", "Terminé", now()
+    if not upload.dry_run and outcome != "depose":
+        journal.record("bilan_depot_refuse", "bilan_depot", upload.id,
+                       f"Dépôt du bilan {upload.year} refusé ({outcome}) : {message[:200]}",
+                       after={"erreurs": upload.error_count, "fichier": upload.filename},
+                       actor=upload.user)
+    db.session.commit()
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
