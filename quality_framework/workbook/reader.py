@@ -284,9 +284,10 @@ def _read_grids(data: bytes, max_rows: int) -> dict[str, pd.DataFrame]:
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue  # chart / dialog / macro sheets carry no data
             sheet = wb.get_sheet_by_name(meta.name)
-            if sheet.height > max_rows:
+            n_rows = sheet.end[0] + 1 if sheet.end else 0  # rows from row 1, as the grid will hold
+            if n_rows > max_rows:
                 raise UnreadableWorkbook(
-                    f"La feuille « {meta.name} » contient {sheet.height:,} lignes, plus que le maximum "
+                    f"La feuille « {meta.name} » contient {n_rows:,} lignes, plus que le maximum "
                     f"autorisé ({max_rows:,} lignes). Supprimez les lignes inutiles.".replace(",", " "))
             rows = sheet.to_python(skip_empty_area=False)
             sheets[meta.name] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)

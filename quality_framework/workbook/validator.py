@@ -99,9 +99,9 @@ class _Validator:
                  year: int, contract_region: str | None) -> None:
         self.c = contract
         self.expected_siret = normalise_siret(expected_siret)
-        self.allowed_regions = {str(r) for r in allowed_regions}
+        self.allowed_regions = {_region_code(r) for r in allowed_regions}
         self.year = year
-        self.contract_region = contract_region
+        self.contract_region = _region_code(contract_region) if contract_region else None
         self.sink = ProblemSink()
         self.parsed: dict[str, dict[str, _Parsed]] = {}
         # Cells allowed to hold what looks like personal data: {"email"|"nir": {sheet: {(row, col)}}}
@@ -480,6 +480,12 @@ def _is_personal_name(title: str, forbidden: frozenset[str]) -> bool:
         return False
     squashed = {re.sub(r"[^a-z0-9]", "", f) for f in forbidden}
     return norm in forbidden or re.sub(r"[^a-z0-9]", "", norm) in squashed
+
+
+def _region_code(code: object) -> str:
+    """84 -> "84", 1 -> "01": callers may pass region codes as numbers."""
+    text = str(code).strip()
+    return text.zfill(2) if text.isdigit() else text
 
 
 def _region_label(code: str) -> str:

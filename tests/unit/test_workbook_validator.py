@@ -430,3 +430,41 @@ def test_fifty_thousand_errors_report_quickly():
     elapsed = time.perf_counter() - start
     assert len(report["erreurs"]) == n and result.lines == {"Beneficiaires": n}
     assert elapsed < 8, f"{elapsed:.1f} s"
+
+
+def test_empty_beneficiaires_sheet_reports_every_missing_column(tmp_path):
+    content = sheets()
+    content["Beneficiaires"] = []
+    result = validate(tmp_path, content)
+    missing = only(result.errors, "COLONNE_MANQUANTE")
+    assert len(missing) == 20 and result.lines == {"Beneficiaires": 0}
+
+
+def test_header_after_blank_rows_keeps_file_row_numbers(tmp_path):
+    content = sheets([ben_row(1, rqth="peut-être")])
+    content["Beneficiaires"] = [[None], [None]] + content["Beneficiaires"]
+    problem = only(validate(tmp_path, content).errors, "CODE_INCONNU")[0]
+    assert (problem.ligne, problem.lettre) == (4, "F")
+
+
+def test_numeric_region_codes_from_callers(tmp_path):
+    result = check_rows(tmp_path, [ben_row(1, departement="75")], allowed_regions={84}, contract_region=84)
+    assert result.errors == [] and codes(result.warnings) == ["DEPARTEMENT_HORS_REGION"]
+
+
+@pytest.mark.slow
+def test_two_hundred_thousand_rows_validate_in_a_few_seconds():
+    n = 200_000
+    grid = [list(HEADERS)] + [[BASE_ROW[h] for h in HEADERS] for _ in range(n)]
+    for i in range(1, n + 1):
+        grid[i][0] = f"P-{i}"
+        grid[i][15] = "12,5" if i % 7 == 0 else 4.5
+    raw = RawWorkbook("xlsx", {"Identification": pd.DataFrame(identification(), dtype=object),
+                               "Beneficiaires": pd.DataFrame(grid, dtype=object),
+                               "Moyens": pd.DataFrame(MOYENS, dtype=object),
+                               "Finances": pd.DataFrame(FINANCES, dtype=object)})
+    start = time.perf_counter()
+    result = validate_workbook(raw, expected_siret=SIRET, allowed_regions={REGION}, year=YEAR)
+    elapsed = time.perf_counter() - start
+    assert result.errors == [] and len(result.beneficiaries) == n
+    assert elapsed < 10, f"{elapsed:.1f} s"
