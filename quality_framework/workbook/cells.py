@@ -55,6 +55,7 @@ def _cell_strings(values: pd.Series, cells: np.ndarray) -> np.ndarray:
         integral = np.isfinite(floats) & (np.mod(floats, 1) == 0) & (np.abs(floats) < 1e15)
         as_text = floats.astype(str).astype(object)
         as_text[integral] = floats[integral].astype(np.int64).astype(str)
+        as_text[np.isnan(floats)] = ""  # a NaN (grid built with pandas) is an empty cell
         out[is_float] = as_text
     if other.any():
         out[other] = list(map(str, cells[other]))
