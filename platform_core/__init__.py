@@ -50,6 +50,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(accounts.bp)
     app.register_blueprint(journal.bp)
 
+    from . import notifications, scheduler
+
+    notifications.init_app(app)  # pages, header counter, e-mail after commit
+    scheduler.init_app(app)  # jobs pages; scheduler started by a web process's first request
+
     import audit
     import tenders
 
