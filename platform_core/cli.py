@@ -12,6 +12,10 @@ from .passwords import hash_password, temporary_password
 
 
 def init_app(app: Flask) -> None:
+    from .jobs_cli import jobs_group
+
+    app.cli.add_command(jobs_group)
+
     @app.cli.command("demo")
     def demo_command():
         """Charge (ou complète) la base de démonstration fictive."""
