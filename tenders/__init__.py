@@ -8,6 +8,9 @@ from .views import bp
 
 
 def init_app(app: Flask) -> None:
+    from . import dashboard, demo  # noqa: F401  (demo registers its step on import)
+
+    dashboard.init()
     app.register_blueprint(bp)
     if find_spec("tenders.cli") is not None:
         from . import cli
