@@ -158,6 +158,8 @@ def send_pending_emails(now) -> dict:
 
 
 def _after_commit(session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the outer transaction may still roll back
     ids = session.info.pop(_PENDING_KEY, None)
     if not ids:
         return

@@ -297,8 +297,8 @@ _start_lock = threading.Lock()
 
 
 def should_run(app) -> bool:
-    return (app.config.get("SCHEDULER_ENABLED", True) and not app.config.get("TESTING")
-            and os.environ.get("CEP_RUN_SCHEDULER", "1") != "0")
+    return bool(app.config.get("SCHEDULER_ENABLED", True) and not app.config.get("TESTING")
+                and os.environ.get("CEP_RUN_SCHEDULER", "1") != "0")
 
 
 def start_once(app) -> None:
