@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import DateField, DecimalField, FileField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from platform_core.clock import today_paris
 from platform_core.extensions import db
@@ -29,10 +29,10 @@ OFFICERS = (ADMIN, ACHETEUR)
 class PaymentForm(FrenchForm):
     paid_on = DateField("Date du paiement", validators=[DataRequired(
         "Date absente ou invalide : attendu une date JJ/MM/AAAA.")])
-    amount = DecimalField("Montant (€)", places=2, validators=[DataRequired(
+    amount = DecimalField("Montant (€)", places=2, validators=[InputRequired(
         "Montant absent ou invalide : attendu un nombre en euros.")])
     kind = SelectField("Nature", choices=[(k, v.capitalize()) for k, v in PAYMENT_KIND_LABELS.items()])
-    year = IntegerField("Année de rattachement", validators=[DataRequired(
+    year = IntegerField("Année de rattachement", validators=[InputRequired(
         "Année absente ou invalide : attendu une année sur quatre chiffres.")])
     reference = StringField("Référence (mandat, bordereau…)", validators=[Optional(), Length(max=80)])
 
