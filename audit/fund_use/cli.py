@@ -28,6 +28,8 @@ def _report_group(app: Flask) -> click.Group:
 
 
 def init_app(app: Flask) -> None:
+    from . import demo  # noqa: F401  (registers the demo step, order 30)
+
     group = _report_group(app)
 
     @group.command("fund-use")
