@@ -105,6 +105,7 @@ class AuditForm(FrenchForm):
 @allow(ADMIN, ACHETEUR)
 def new():
     latest = ensure_seeded()
+    db.session.commit()  # v1 may just have been seeded from the shipped file
     form = AuditForm()
     contracts = list(db.session.scalars(select(Contract).where(Contract.status == "ACTIF").order_by(Contract.reference)))
     form.contract_id.choices = [(c.id, f"{c.reference} — {c.operator.name} (région {c.region_code})") for c in contracts]
