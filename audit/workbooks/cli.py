@@ -127,4 +127,6 @@ def indicators_command(file, siret, region, year, as_json, capacite):
 
 
 def init_app(app: Flask) -> None:
+    from . import demo  # noqa: F401  (registers the demo step, order 20)
+
     app.cli.add_command(workbook_cli)
