@@ -223,13 +223,39 @@ register_job("controle_integrite_fichiers", check_stored_files, {"hour": 3, "min
              "SHA-256 ; prévient les administrateurs une fois par fichier altéré ou manquant.")
 
 
+def load_demo() -> str:
+    """Demo step (idempotent): a welcome notification per demo account, and one
+    recorded run of the core integrity job."""
+    from .demo import DEMO_DOMAIN
+    from .extensions import db
+    from .jobs_models import JobRun
+    from .models import User
+    from .notifications import notify
+
+    users = db.session.scalars(select(User).where(User.email.like(f"%@{DEMO_DOMAIN}")).order_by(User.id)).all()
+    created = notify(users, "Bienvenue sur la plateforme CEP (démonstration)",
+                     "Les notifications vous préviennent des événements qui vous concernent (clôture "
+                     "d'une consultation, bilan attendu, audit planifié…). Données entièrement fictives.",
+                     link="/tableau-de-bord", key="demo-bienvenue")
+    db.session.commit()
+    checked = ""
+    if not db.session.scalar(select(JobRun.id).where(JobRun.job_name == "controle_integrite_fichiers")):
+        run = run_job("controle_integrite_fichiers", trigger="manual")
+        checked = f", contrôle d'intégrité : {run.counts.get('fichiers_verifies', 0)} fichier(s) vérifié(s)"
+    if not created and not checked:
+        return ""
+    return f"{created} notification(s) de bienvenue{checked}"
+
+
 def init_app(app) -> None:
     """Admin pages, and the scheduler started by the first request of a web process
     (never by `flask` CLI commands, never under TESTING or SCHEDULER_ENABLED=0)."""
+    from .demo import register_demo_step
     from .scheduler_runtime import should_run, start_once
     from .views import jobs as views
 
     app.register_blueprint(views.bp)
+    register_demo_step(50, "tâches planifiées et notifications", load_demo)
     if should_run(app):
         @app.before_request
         def _start_scheduler():

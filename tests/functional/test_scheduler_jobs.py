@@ -148,3 +148,46 @@ def test_jobs_pages_are_admin_only(app, accounts, client_for, role):
     assert c.post("/admin/taches/envoi_courriels/executer").status_code == 403
     assert c.get("/notifications/").status_code == 200
     assert db.session.scalar(select(func.count(JobRun.id))) == 0
+
+
+def test_demo_step_is_idempotent(app):
+    from platform_core.demo import DEMO_DOMAIN
+    from platform_core.models import User
+    from platform_core.scheduler import load_demo
+
+    db.session.add(User(email=f"admin@{DEMO_DOMAIN}", full_name="Alice Admin (fictive)", password_hash="x"))
+    db.session.commit()
+    first = load_demo()
+    assert first.startswith("1 notification(s) de bienvenue") and "contrôle d'intégrité" in first
+    assert load_demo() == ""
+    assert db.session.scalar(select(func.count(JobRun.id))) == 1
+
+
+def test_first_request_starts_the_scheduler_and_the_cli_does_not(app, tmp_path, monkeypatch):
+    from platform_core import create_app
+    from platform_core.scheduler_runtime import SchedulerService
+
+    started = []
+
+    def fake_start(self):  # no thread: we only check who starts it, and how often
+        started.append(self)
+        SchedulerService.current = self
+
+    monkeypatch.setattr(SchedulerService, "start", fake_start)
+    monkeypatch.setattr(SchedulerService, "current", None)
+    web = create_app({"TESTING": False, "SCHEDULER_ENABLED": True,
+                      "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                      "INSTANCE_DIR": str(tmp_path / "web"), "UPLOAD_DIR": str(tmp_path / "web-files")})
+    assert web.test_cli_runner().invoke(args=["jobs", "list"]).exit_code == 0
+    assert started == []  # flask CLI commands never start it
+    client = web.test_client()
+    assert client.get("/sante").status_code == 200
+    client.get("/sante")
+    assert len(started) == 1 and started[0].app is web
+
+    monkeypatch.setattr(SchedulerService, "current", None)
+    disabled = create_app({"TESTING": False, "SCHEDULER_ENABLED": False,
+                           "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                           "INSTANCE_DIR": str(tmp_path / "off"), "UPLOAD_DIR": str(tmp_path / "off-files")})
+    disabled.test_client().get("/sante")
+    assert len(started) == 1
