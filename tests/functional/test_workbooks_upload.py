@@ -157,3 +157,38 @@ def test_template_download_prefilled(client_for, setup):
     wb = load_workbook(io.BytesIO(r.data))
     ident = {row[0]: row[1] for row in wb["Identification"].iter_rows(values_only=True)}
     assert str(ident["siret"]) == SIRET_A and str(ident["code_region"]) == "53" and str(ident["annee"]) == "2025"
+
+
+def test_job_page_refreshes_until_done(client_for, setup, tmp_path):
+    from audit.workbooks import service
+    from tenders.models import Contract
+
+    contract = db.session.get(Contract, setup)
+    data = write_workbook(tmp_path / "b.xlsx", siret=SIRET_A).read_bytes()
+    upload = service.create_upload(data, "b.xlsx", "xlsx", contract, 2025, None, dry_run=True)
+    c = client_for("operateur")
+    r = c.get(f"/suivi/bilans/traitements/{upload.id}")
+    assert r.headers.get("Refresh") == "2"
+    assert '<meta http-equiv="refresh" content="2">' in r.get_data(as_text=True)
+    assert "En attente de traitement" in page(r)
+    service.run_upload(upload.id)
+    r = c.get(f"/suivi/bilans/traitements/{upload.id}")
+    assert "Refresh" not in r.headers and "http-equiv" not in r.get_data(as_text=True)
+
+
+def test_background_thread_runs_the_job(app, client_for, setup, tmp_path):
+    import time
+
+    app.config["WORKBOOK_IMPORT_SYNC"] = False
+    c = client_for("operateur")
+    path = write_workbook(tmp_path / "b.xlsx", siret=SIRET_A)
+    location = post_file(c, setup, path, "deposer").headers["Location"]
+    upload_id = int(location.rstrip("/").split("/")[-1])
+    for _ in range(100):
+        db.session.expire_all()
+        upload = db.session.get(WorkbookUpload, upload_id)
+        if upload.finished:
+            break
+        time.sleep(0.1)
+    assert (upload.status, upload.outcome) == ("done", "depose")
+    assert counts()[0] == 6
