@@ -1,1 +1,186 @@
-from platform_core.demo import register_demo_step  # noqa: F401
+"""Demo data (order 10): the 2024–2027 national call with 18 lots, bids from the 12
+fictitious operators (some inadmissible, one lot without bid → infructueux),
+marks by the two demo evaluators, awards and Contracts; and a second call, open
+for bids, so the operator demo account can answer it."""
+from __future__ import annotations
+
+import math
+import random
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from platform_core import journal
+from platform_core.clock import now
+from platform_core.demo import DEMO_OPERATORS, operator_siret, register_demo_step
+from platform_core.extensions import db
+from platform_core.files import store_bytes
+from platform_core.models import Organisation, User
+from quality_framework import scoring
+from quality_framework.reference import regions
+
+from .models import DEFAULT_DOCUMENTS, Bid, BidDocument, EvaluatorAssignment, Lot, ManualMark, Tender
+from .services import automatic_verdict, deposited_bids, rank_lot, set_status
+
+REFERENCE = "AO-CEP-2024-2027"
+OPEN_REFERENCE = "AO-CEP-2028-2031"
+# Expected annual entries per region lot (fictitious, scaled on population).
+DEMAND = {"11": 15000, "24": 3600, "27": 4000, "28": 4800, "32": 9000, "44": 8000, "52": 5500, "53": 5000,
+          "75": 9000, "76": 9000, "84": 11000, "93": 7500, "94": 2000, "01": 2000, "02": 2000, "03": 2000,
+          "04": 3500, "06": 2000}
+# Extra bids outside the home region: (operator index, region, strong?, defect).
+EXTRA_BIDS = [
+    (1, "53", False, None), (0, "52", False, None), (7, "28", False, None), (2, "24", False, None),
+    (3, "27", True, None), (2, "27", False, None), (8, "94", True, None), (9, "01", True, None),
+    (9, "02", True, None), (9, "03", True, None),
+    (5, "75", False, "missing"), (11, "28", False, "neutrality"), (4, "52", False, "missing"),
+]
+METHODO = {"code": "METHODO", "label": "Qualité de la méthodologie et coopération territoriale"}
+WEIGHTS = {"CAPACITE": 30, "COUVERTURE": 25, "PROFESSIONNALISATION": 20, "PRIX": 15, "METHODO": 10}
+
+
+def _pdf(text: str) -> bytes:
+    return (f"%PDF-1.4\n% Pièce fictive de démonstration : {text}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+            ).encode("utf-8")
+
+
+def _answers(rng: random.Random, lot_deps: list[str], demand: int, strong: bool) -> dict:
+    share = rng.uniform(0.9, 1.0) if strong else rng.uniform(0.45, 0.7)
+    capacity = int(round(demand * share, -1))
+    etp = round(capacity / rng.uniform(190, 215), 1)
+    n = math.ceil(etp * 1.1)
+    deps = lot_deps if strong else lot_deps[:1]
+    sites = [{"commune": f"Site fictif {d}-{i + 1}", "departement": d, "type": "PERMANENT" if i == 0 else "PERMANENCE"}
+             for d in deps for i in range(1 if not strong else 2)]
+    channels = list(scoring.REMOTE_CHANNELS) if strong else ["TELEPHONE"]
+    per_entry = rng.uniform(450, 600) if strong else rng.uniform(600, 700)
+    return {
+        "capacite_annuelle": capacity, "etp_conseillers": etp,
+        "delai_premier_rdv_jours": rng.choice([4, 5, 6, 8]) if strong else rng.choice([10, 12, 15]),
+        "sites": sites, "canaux_distance": channels,
+        "heures_hors_temps_travail_hebdo": rng.choice([6, 8, 10]) if strong else rng.choice([2, 4]),
+        "nb_conseillers": n, "nb_conseillers_qualifies": int(n * (rng.uniform(0.75, 0.95) if strong else 0.5)),
+        "experience_moyenne_annees": round(rng.uniform(4, 8) if strong else rng.uniform(2, 4), 1),
+        "heures_formation_par_etp": rng.choice([28, 35, 40]) if strong else rng.choice([14, 21]),
+        "analyse_des_pratiques": strong or rng.random() < 0.5,
+        "prix_annuel_eur": float(round(capacity * per_entry, -3)),
+    }
+
+
+def _tender(reference: str, title: str, start: date, end: date, publication: datetime, deadline: datetime,
+            actor) -> Tender:
+    t = Tender(reference=reference, title=title, period_start=start, period_end=end, publication_at=publication,
+               questions_deadline=deadline - timedelta(days=14), submission_deadline=deadline,
+               opening_at=deadline + timedelta(days=3), weights=dict(WEIGHTS), manual_criteria=[dict(METHODO)],
+               parameters={f: getattr(scoring.DEFAULT_PARAMETERS, f) for f in (
+                   "entrees_max_par_etp", "delai_cible_jours", "delai_max_jours", "heures_hors_temps_cible",
+                   "experience_cible_annees", "formation_cible_heures")},
+               mandatory_documents=list(DEFAULT_DOCUMENTS), status="BROUILLON", created_at=publication - timedelta(days=20))
+    for i, (code, region) in enumerate(regions().items(), start=1):
+        t.lots.append(Lot(number=i, title=f"Lot {i} — {region.name}", region_codes=[code], annual_demand=DEMAND[code]))
+    db.session.add(t)
+    db.session.flush()
+    journal.record("consultation_creee", "consultation", t.id, f"Consultation {reference} créée (démo).", actor=actor)
+    set_status(t, "PUBLIEE", "Critères, poids, lots et pièces figés.", actor=actor)
+    return t
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _load_closed_call(acheteur, evaluators, operators) -> str:
+    rng = random.Random(2024)
+    deadline = datetime(2023, 4, 28, 10, 0)
+    t = _tender(REFERENCE, "Appel d'offres national CEP 2024–2027 (démonstration, fictif)", date(2024, 1, 1),
+                date(2027, 12, 31), datetime(2023, 2, 1, 9, 0), deadline, acheteur)
+    lots = {lot.region_codes[0]: lot for lot in t.lots}
+    plan = [(i, region, True, None) for i, (_, region) in enumerate(DEMO_OPERATORS)] + EXTRA_BIDS
+    for k, (i, region, strong, defect) in enumerate(plan):
+        lot, org = lots[region], operators[i]
+        bid = Bid(lot_id=lot.id, operator_id=org.id, status="DEPOSEE",
+                  answers=_answers(rng, lot.departements(), lot.annual_demand, strong),
+                  neutrality_declared=defect != "neutrality",
+                  submitted_at=deadline - timedelta(days=3, hours=k * 3 % 70, minutes=k * 7 % 60),
+                  updated_at=deadline - timedelta(days=3))
+        lot.bids.append(bid)
+        db.session.flush()
+        for doc in DEFAULT_DOCUMENTS:
+            if defect == "missing" and doc == DEFAULT_DOCUMENTS[-1]:
+                continue
+            sf = store_bytes(_pdf(f"{doc} — {org.name} — lot {lot.number}"), f"{doc}.pdf", "pdf")
+            db.session.flush()
+            bid.documents.append(BidDocument(doc_type=doc, stored_file_id=sf.id))
+        journal.record("offre_deposee", "offre", bid.id, f"Offre déposée sur le lot {lot.number} (démo).",
+                       sealed_until=deadline)
+    t.status, t.closing_recorded_at = "CLOTUREE", deadline
+    journal.record("consultation_cloturee", "consultation", t.id, f"{REFERENCE} clôturée à la date limite (démo).")
+    set_status(t, "OUVERTE", "Plis ouverts (démo).", actor=acheteur)
+    for lot in t.lots:
+        for bid in deposited_bids(lot):
+            bid.auto_admissibility = [list(p) for p in automatic_verdict(bid)]
+            bid.admissible = not bid.auto_admissibility
+            bid.admissibility_reason = ("Verdict automatique confirmé : dossier complet." if bid.admissible else
+                                        "Verdict automatique confirmé : " + " ".join(r for _, r in bid.auto_admissibility))
+            journal.record("recevabilite_" + ("admissible" if bid.admissible else "inadmissible"), "offre", bid.id,
+                           bid.admissibility_reason, actor=acheteur)
+    set_status(t, "EN_EVALUATION", "Recevabilité confirmée (démo).", actor=acheteur)
+    for lot in t.lots:
+        bids = [b for b in deposited_bids(lot) if b.admissible]
+        for ev in evaluators:
+            db.session.add(EvaluatorAssignment(lot_id=lot.id, user_id=ev.id, coi_declared_at=deadline + timedelta(days=4),
+                                               marks_submitted_at=deadline + timedelta(days=10) if bids else None))
+            for b in bids:
+                strong = b.operator.region_code in lot.region_codes or len(bids) == 1
+                mark = rng.choice([3, 3.5, 4]) if strong else rng.choice([2, 2.5, 3])
+                db.session.add(ManualMark(bid_id=b.id, criterion="METHODO", evaluator_id=ev.id, mark=mark,
+                                          justification="Méthodologie détaillée, partenariats locaux identifiés (démo)."
+                                          if mark >= 3 else "Méthodologie générique, coopération peu étayée (démo).",
+                                          updated_at=deadline + timedelta(days=9)))
+                journal.record("note_saisie", "offre", b.id, f"Note METHODO : {mark}/4 (démo).", actor=ev)
+    db.session.flush()
+    contracts = 0
+    from .views_eval import award_lot
+
+    for lot in t.lots:
+        ranked = rank_lot(lot)
+        if not any(r.rank for _, r in ranked):
+            lot.status, lot.decision_text = "INFRUCTUEUX", "Aucune offre recevable (démo)."
+            journal.record("lot_infructueux", "lot", lot.id, f"Lot {lot.number} infructueux : aucune offre.", actor=acheteur)
+            continue
+        for bid, r in ranked:
+            bid.final_rank, bid.final_total = r.rank, (r.score.total if r.score else None)
+        lot.status = "CLASSE"
+        journal.record("lot_classe", "lot", lot.id, f"Lot {lot.number} classé (démo).", actor=acheteur)
+    from .services import refresh_tender_progress
+
+    refresh_tender_progress(t, actor=acheteur)
+    for lot in t.lots:
+        if lot.status == "CLASSE":
+            award_lot(lot, "FAVORABLE", date(2023, 6, 15), "Avis favorable du bureau du CREFOP (fictif).",
+                      "Attribution à l'offre classée première (démo).", actor=acheteur)
+            contracts += 1
+    n_bids = len(plan)
+    return contracts, n_bids
+
+
+def load() -> str | None:
+    acheteur = _user("acheteur@demo-cep.fr")
+    evaluators = [u for u in (_user("evaluateur@demo-cep.fr"), _user("evaluateur2@demo-cep.fr")) if u]
+    operators = [db.session.scalar(select(Organisation).where(Organisation.siret == operator_siret(i)))
+                 for i in range(len(DEMO_OPERATORS))]
+    if None in operators:
+        return "opérateurs de démonstration absents : étape ignorée"
+    parts = []
+    if not db.session.scalar(select(Tender.id).where(Tender.reference == REFERENCE)):
+        contracts, n_bids = _load_closed_call(acheteur, evaluators, operators)
+        parts.append(f"{REFERENCE} : 18 lots, {n_bids} offres, {contracts} contrats")
+    if not db.session.scalar(select(Tender.id).where(Tender.reference == OPEN_REFERENCE)):
+        today = now().replace(hour=10, minute=0, second=0, microsecond=0)
+        _tender(OPEN_REFERENCE, "Appel d'offres national CEP 2028–2031 (démonstration, fictif)", date(2028, 1, 1),
+                date(2031, 12, 31), today - timedelta(days=5), today + timedelta(days=60), acheteur)
+        parts.append(f"{OPEN_REFERENCE} publiée (dépôt ouvert 60 jours)")
+    return " ; ".join(parts) or None
+
+
+register_demo_step(10, "appels d'offres", load)

@@ -28,12 +28,12 @@ def is_officer(user) -> bool:
 # --------------------------------------------------------------------------- state
 
 
-def set_status(tender: Tender, new_status: str, summary: str, **extra) -> None:
+def set_status(tender: Tender, new_status: str, summary: str, actor=None, **extra) -> None:
     before = tender.effective_status()
     tender.status = new_status
     journal.record("consultation_" + new_status.lower(), "consultation", tender.id,
                    f"{tender.reference} : {TENDER_STATUSES[before]} → {TENDER_STATUSES[new_status]}. {summary}",
-                   before={"statut": before}, after={"statut": new_status, **extra})
+                   before={"statut": before}, after={"statut": new_status, **extra}, actor=actor)
 
 
 def record_closing(tender: Tender, at: datetime) -> bool:
@@ -198,13 +198,13 @@ def evaluated_lots_count(tender: Tender) -> int:
     return sum(1 for lot in tender.lots if lot.status in ("CLASSE", "ATTRIBUE", "INFRUCTUEUX"))
 
 
-def refresh_tender_progress(tender: Tender) -> None:
+def refresh_tender_progress(tender: Tender, actor=None) -> None:
     """classée when every lot is ranked or infructueux; attribuée when every lot is decided."""
     statuses = {lot.status for lot in tender.lots}
     if tender.status in ("OUVERTE", "EN_EVALUATION", "CLASSEE") and statuses <= {"ATTRIBUE", "INFRUCTUEUX"}:
-        set_status(tender, "ATTRIBUEE", "Tous les lots sont attribués ou déclarés infructueux.")
+        set_status(tender, "ATTRIBUEE", "Tous les lots sont attribués ou déclarés infructueux.", actor=actor)
     elif tender.status in ("OUVERTE", "EN_EVALUATION") and statuses <= {"CLASSE", "ATTRIBUE", "INFRUCTUEUX"}:
-        set_status(tender, "CLASSEE", "Tous les lots sont classés.")
+        set_status(tender, "CLASSEE", "Tous les lots sont classés.", actor=actor)
 
 
 def at_now() -> datetime:

@@ -365,7 +365,7 @@ def award_lot(lot: Lot, opinion: str, opinion_date, opinion_text: str, decision:
     journal.record("contrat_cree", "contrat", contract.id,
                    f"Contrat {contract.reference} : {contract.annual_capacity} entrées/an, {contract.annual_price} €/an.",
                    actor=actor)
-    refresh_tender_progress(tender)
+    refresh_tender_progress(tender, actor=actor)
     return contract
 
 
