@@ -98,3 +98,38 @@ def travel_after(tender: Tender, delta=timedelta(hours=2)):
     import time_machine
 
     return time_machine.travel(tender.submission_deadline.replace(tzinfo=timezone.utc) + delta, tick=True)
+
+
+def tender_in_db(status="EN_EVALUATION", deadline=None, bids=(), reference="AO-DB-1") -> Tender:
+    """A tender prepared directly in the database (for browser tests and shortcuts).
+    `bids`: [(organisation_id, region_code, answers_overrides)] deposited and admissible."""
+    from datetime import date
+
+    from quality_framework import scoring
+    from quality_framework.reference import regions
+    from tenders.models import DEFAULT_DOCUMENTS
+
+    deadline = deadline or (datetime.utcnow() - timedelta(days=2))
+    t = Tender(reference=reference, title="Consultation préparée", period_start=date(2027, 1, 1),
+               period_end=date(2030, 12, 31), publication_at=deadline - timedelta(days=30),
+               questions_deadline=deadline - timedelta(days=10), submission_deadline=deadline,
+               opening_at=deadline + timedelta(hours=1), weights=dict(scoring.DEFAULT_WEIGHTS), manual_criteria=[],
+               parameters={"entrees_max_par_etp": 220, "delai_cible_jours": 5, "delai_max_jours": 30,
+                           "heures_hors_temps_cible": 8, "experience_cible_annees": 5, "formation_cible_heures": 35},
+               mandatory_documents=list(DEFAULT_DOCUMENTS), status=status)
+    for i, (code, region) in enumerate(regions().items(), start=1):
+        t.lots.append(Lot(number=i, title=f"Lot {i} — {region.name}", region_codes=[code], annual_demand=4000))
+    db.session.add(t)
+    db.session.flush()
+    base = {"capacite_annuelle": 3500, "etp_conseillers": 15, "delai_premier_rdv_jours": 7,
+            "sites": [{"commune": "Rennes", "departement": "35", "type": "PERMANENT"}],
+            "canaux_distance": ["TELEPHONE", "VISIO"], "heures_hors_temps_travail_hebdo": 6, "nb_conseillers": 18,
+            "nb_conseillers_qualifies": 12, "experience_moyenne_annees": 4, "heures_formation_par_etp": 21,
+            "analyse_des_pratiques": True, "prix_annuel_eur": 1900000}
+    for k, (org_id, region, over) in enumerate(bids):
+        lot = next(l for l in t.lots if l.region_codes == [region])
+        lot.bids.append(Bid(operator_id=org_id, status="DEPOSEE", answers={**base, **over}, neutrality_declared=True,
+                            submitted_at=deadline - timedelta(hours=5 - k), admissible=True,
+                            admissibility_reason="Confirmé.", auto_admissibility=[]))
+    db.session.commit()
+    return t
