@@ -100,7 +100,7 @@ def travel_after(tender: Tender, delta=timedelta(hours=2)):
     return time_machine.travel(tender.submission_deadline.replace(tzinfo=timezone.utc) + delta, tick=True)
 
 
-def tender_in_db(status="EN_EVALUATION", deadline=None, bids=(), reference="AO-DB-1") -> Tender:
+def tender_in_db(status="EN_EVALUATION", deadline=None, bids=(), reference="AO-DB-1", manual=False) -> Tender:
     """A tender prepared directly in the database (for browser tests and shortcuts).
     `bids`: [(organisation_id, region_code, answers_overrides)] deposited and admissible."""
     from datetime import date
@@ -113,7 +113,10 @@ def tender_in_db(status="EN_EVALUATION", deadline=None, bids=(), reference="AO-D
     t = Tender(reference=reference, title="Consultation préparée", period_start=date(2027, 1, 1),
                period_end=date(2030, 12, 31), publication_at=deadline - timedelta(days=30),
                questions_deadline=deadline - timedelta(days=10), submission_deadline=deadline,
-               opening_at=deadline + timedelta(hours=1), weights=dict(scoring.DEFAULT_WEIGHTS), manual_criteria=[],
+               opening_at=deadline + timedelta(hours=1),
+               weights=({"CAPACITE": 30, "COUVERTURE": 25, "PROFESSIONNALISATION": 20, "PRIX": 15, "METHODO": 10}
+                        if manual else dict(scoring.DEFAULT_WEIGHTS)),
+               manual_criteria=[{"code": "METHODO", "label": "Méthodologie"}] if manual else [],
                parameters={"entrees_max_par_etp": 220, "delai_cible_jours": 5, "delai_max_jours": 30,
                            "heures_hors_temps_cible": 8, "experience_cible_annees": 5, "formation_cible_heures": 35},
                mandatory_documents=list(DEFAULT_DOCUMENTS), status=status)
