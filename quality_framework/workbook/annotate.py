@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from quality_framework.workbook.problems import ERROR, Problem, ValidationResult
@@ -31,17 +32,24 @@ _AUTHOR = "Plateforme CEP"
 
 
 def safe_text(value: object) -> object:
-    """User text that starts like a formula is shown as text, never evaluated."""
-    if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
-        return "'" + value
+    """User text that starts like a formula is shown as text, never evaluated; control
+    characters that XML cannot hold (NUL, ESC… read from _x0000_ escapes) become « � »."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if value.startswith(_FORMULA_TRIGGERS):
+            return "'" + value
     return value
 
 
 def annotated_workbook(original_bytes: bytes, result: ValidationResult) -> bytes:
     raw = read_workbook(original_bytes)
+    wb = None
     if raw.format == "xlsx":
-        wb = load_workbook(io.BytesIO(original_bytes), keep_links=False)
-    else:
+        try:
+            wb = load_workbook(io.BytesIO(original_bytes), keep_links=False)
+        except Exception:  # calamine is more lenient (raw control bytes in XML): use its values
+            wb = None
+    if wb is None:
         wb = _rebuild(raw.sheets)
     _mark_cells(wb, result.errors + result.warnings)
     _report_sheet(wb, result)

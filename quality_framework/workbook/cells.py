@@ -66,10 +66,13 @@ def _cell_strings(values: pd.Series, cells: np.ndarray) -> np.ndarray:
 
 
 def _strip(cells: np.ndarray | list) -> list[str]:
-    """Strip every cell in one pass: join on NUL (never in XML text), regex, split."""
+    """Strip every cell in one pass: join on NUL, regex, split. NUL is not allowed in XML
+    text, but Excel's escape _x0000_ (and lenient parsers) can still put one in a cell."""
     if len(cells) == 0:
         return []
     joined = _SEP.join(cells)
+    if joined.count(_SEP) != len(cells) - 1:  # a cell holds NUL itself (_x0000_, raw byte)
+        return [c.strip() for c in cells]
     # Most columns have nothing to strip: checking first is much cheaper than the regex.
     if not joined.isascii() or any(w in joined for w in _ASCII_SPACES):
         joined = _AROUND_SEP.sub("", joined)
@@ -80,7 +83,10 @@ def upper(text: pd.Series) -> pd.Series:
     """Upper case of a whole text column in one pass."""
     if text.empty:
         return text.copy()
-    return pd.Series(_SEP.join(text.tolist()).upper().split(_SEP), index=text.index, dtype=object)
+    parts = _SEP.join(text.tolist()).upper().split(_SEP)
+    if len(parts) != len(text):  # a cell holds NUL itself
+        parts = [t.upper() for t in text.tolist()]
+    return pd.Series(parts, index=text.index, dtype=object)
 
 
 def text_frame(grid: pd.DataFrame) -> pd.DataFrame:

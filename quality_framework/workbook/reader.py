@@ -13,7 +13,10 @@ it to exit 2) for:
   with an extreme compression ratio (`max_ratio`, for members over 1 MB);
 - macro-enabled content (`vbaProject.bin`, or Basic/Scripts in an .ods);
 - a DOCTYPE or ENTITY declaration in any XML part (« billion laughs », XXE);
-- a sheet with more than `max_rows` rows (default 500 000).
+- a sheet with more than `max_rows` rows (default 500 000), or whose grid would exceed
+  `max_cells` cells (default 25 000 000: far-apart cells, repeated .ods cells). Both are
+  estimated from the XML BEFORE calamine reads the sheet (extent.py): calamine allocates
+  the whole rectangle at once and a failed allocation aborts the process.
 
 Choices:
 - External links (`xl/externalLinks/`) are IGNORED WITH A WARNING (code LIAISON_EXTERNE):
@@ -40,11 +43,14 @@ import pandas as pd
 import python_calamine
 from defusedxml import ElementTree as SafeET
 
+from quality_framework.workbook.extent import Extent, XlsxSheetScan, ods_extents
+
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MB
 DEFAULT_MAX_UNCOMPRESSED = 200 * MB
 DEFAULT_MAX_ROWS = 500_000
 DEFAULT_MAX_RATIO = 200
+DEFAULT_MAX_CELLS = 25_000_000
 MAX_MEMBERS = 5_000
 _RATIO_MIN_SIZE = 1 * MB  # small members may legitimately compress very well
 
@@ -99,11 +105,12 @@ def read_workbook(
     max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_ratio: float = DEFAULT_MAX_RATIO,
+    max_cells: int = DEFAULT_MAX_CELLS,
 ) -> RawWorkbook:
     data = _load_bytes(source, max_bytes)
     _sniff(data)
     notices: list[ReaderNotice] = []
-    fmt, formula_cells = _inspect_zip(data, max_uncompressed, max_ratio, notices)
+    fmt, formula_cells = _inspect_zip(data, max_uncompressed, max_ratio, notices, max_rows, max_cells)
     sheets = _read_grids(data, max_rows)
     for sheet, cells in formula_cells.items():
         for col_letter, row in cells:
@@ -162,8 +169,9 @@ def _corrupt(detail: str = "") -> UnreadableWorkbook:
         + "). Enregistrez-le à nouveau depuis votre tableur, puis déposez-le.")
 
 
-def _inspect_zip(data: bytes, max_uncompressed: int, max_ratio: float,
-                 notices: list[ReaderNotice]) -> tuple[str, dict[str, list[tuple[str, int]]]]:
+def _inspect_zip(data: bytes, max_uncompressed: int, max_ratio: float, notices: list[ReaderNotice],
+                 max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
+                 ) -> tuple[str, dict[str, list[tuple[str, int]]]]:
     """Checks the container; returns the format ("xlsx" | "ods") and, for xlsx, the
     formula cells without a cached value per sheet, as (column letters, row number)."""
     try:
@@ -208,9 +216,16 @@ def _inspect_zip(data: bytes, max_uncompressed: int, max_ratio: float,
     sheet_paths = {} if is_ods else _xlsx_sheet_paths(zf, names)
     total = 0
     formula_cells: dict[str, list[tuple[str, int]]] = {}
+    scans: dict[str, tuple[zipfile.ZipInfo, XlsxSheetScan]] = {}
+    ods_content: list[bytes] = []
     for info in infos:
         is_xml = info.filename.lower().endswith(_XML_SUFFIXES)
         sheet = sheet_paths.get(info.filename)
+        scan = None
+        if is_xml and not is_ods and (sheet is not None or info.filename.startswith("xl/worksheets/")):
+            scan = XlsxSheetScan()
+            scans[sheet if sheet is not None else info.filename] = (info, scan)
+        keep = is_ods and info.filename == "content.xml"
         tail = b""
         try:
             with zf.open(info) as member:
@@ -220,6 +235,10 @@ def _inspect_zip(data: bytes, max_uncompressed: int, max_ratio: float,
                         raise bomb
                     if not is_xml:
                         continue
+                    if scan is not None:
+                        scan.feed(chunk)
+                    if keep:
+                        ods_content.append(chunk)
                     buf = tail + chunk
                     if any(tok in buf for tok in _FORBIDDEN_XML):
                         raise UnreadableWorkbook(
@@ -239,7 +258,45 @@ def _inspect_zip(data: bytes, max_uncompressed: int, max_ratio: float,
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
             raise _corrupt(info.filename) from exc
+    try:
+        if is_ods:
+            extents = list(ods_extents(b"".join(ods_content)))
+        else:
+            extents = [(name, scan.extent(max(max_cells // max(max_rows, 1), 26), _member_chunks(zf, info)))
+                       for name, (info, scan) in scans.items()]
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise _corrupt() from exc
+    for name, extent in extents:
+        _check_extent(name, extent, max_rows, max_cells)
     return ("ods" if is_ods else "xlsx"), formula_cells
+
+
+def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo):
+    with zf.open(info) as member:
+        while chunk := member.read(_CHUNK):
+            yield chunk
+
+
+def _too_many_rows(name: str, n_rows: int, max_rows: int) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        f"La feuille « {name} » contient {_n(n_rows)} lignes, plus que le maximum "
+        f"autorisé ({_n(max_rows)} lignes). Supprimez les lignes inutiles.")
+
+
+def _n(number: int) -> str:
+    """12345 -> « 12 345 » (French thousands separator)."""
+    return f"{number:,}".replace(",", " ")
+
+
+def _check_extent(name: str, extent: Extent, max_rows: int, max_cells: int) -> None:
+    if extent.rows > max_rows:
+        raise _too_many_rows(name, extent.rows, max_rows)
+    if extent.cells > max_cells:
+        raise UnreadableWorkbook(
+            f"La feuille « {name} » s'étend sur {_n(extent.rows)} lignes et {_n(extent.columns)} colonnes, "
+            f"soit plus que les {_n(max_cells)} cellules autorisées (cellules isolées loin du tableau, ou "
+            "lignes et colonnes répétées). Supprimez les cellules en dehors du tableau, puis "
+            "déposez le classeur à nouveau.")
 
 
 def _xlsx_sheet_paths(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
@@ -286,9 +343,7 @@ def _read_grids(data: bytes, max_rows: int) -> dict[str, pd.DataFrame]:
             sheet = wb.get_sheet_by_name(meta.name)
             n_rows = sheet.end[0] + 1 if sheet.end else 0  # rows from row 1, as the grid will hold
             if n_rows > max_rows:
-                raise UnreadableWorkbook(
-                    f"La feuille « {meta.name} » contient {n_rows:,} lignes, plus que le maximum "
-                    f"autorisé ({max_rows:,} lignes). Supprimez les lignes inutiles.".replace(",", " "))
+                raise _too_many_rows(meta.name, n_rows, max_rows)
             rows = sheet.to_python(skip_empty_area=False)
             sheets[meta.name] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
     except UnreadableWorkbook:
