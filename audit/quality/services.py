@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from platform_core import journal
 from platform_core.clock import now, today_paris
@@ -138,7 +140,10 @@ def save_rating(audit: Audit, indicator_id: str, rating: str, observation: str,
     row.justification = justification
     row.updated_by_id = user.id
     row.updated_at = now()
-    db.session.flush()
+    try:
+        db.session.flush()
+    except (IntegrityError, StaleDataError):  # saved meanwhile by another auditor
+        raise StaleRating() from None
     journal.record("audit_note_enregistree", "audit_qualite", audit.id,
                    f"Indicateur {indicator_id} : {Rating(rating).label}", before=before,
                    after={"note": rating, "observation": observation, "justification": justification})

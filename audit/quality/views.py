@@ -8,6 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
@@ -183,11 +184,15 @@ def transition(audit_id: int):
         from .services import change_state
 
         change_state(audit, target, current_user)
+        db.session.commit()
     except TransitionError as exc:
         db.session.rollback()
         flash(f"Changement refusé : {exc}.", "error")
         return redirect(url_for("audit.quality.detail", audit_id=audit_id))
-    db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        flash("L'audit a été modifié entre-temps par quelqu'un d'autre : vérifiez son état et recommencez.", "error")
+        return redirect(url_for("audit.quality.detail", audit_id=audit_id))
     flash(f"Audit passé à l'état « {AuditState(target).label} ».", "success")
     return redirect(url_for("audit.quality.detail", audit_id=audit.id))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from platform_core import journal
 from platform_core.clock import now
@@ -171,15 +172,24 @@ def action_transition(action_id: int):
     action.updated_at = now()
     if target_state is ActionState.CLOSE:
         action.closed_at = now()
-    db.session.flush()
-    journal.record("action_corrective_etat", "action_corrective", action.id,
-                   f"Action corrective {action.finding.indicator_id} : {action.state_label}",
-                   before=before, after={"etat": action.state, "texte": text})
-    closed = close_audit_if_done(audit, current_user)
-    db.session.commit()
+    try:
+        db.session.flush()
+        journal.record("action_corrective_etat", "action_corrective", action.id,
+                       f"Action corrective {action.finding.indicator_id} : {action.state_label}",
+                       before=before, after={"etat": action.state, "texte": text})
+        closed = close_audit_if_done(audit, current_user)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        flash("L'action corrective a été modifiée entre-temps : relisez-la et recommencez.", "error")
+        return _detail(audit_id_of(action_id), anchor)
     flash(f"Action corrective « {action.state_label} »." + (" Toutes les actions sont closes : audit clos." if closed else ""),
           "success")
     return _detail(audit.id, anchor)
+
+
+def audit_id_of(action_id: int) -> int:
+    return db.session.scalar(select(CorrectiveAction.audit_id).where(CorrectiveAction.id == action_id))
 
 
 # ---------------------------------------------------------------- conflicts of interest

@@ -207,3 +207,11 @@ def test_linked_figures_and_alerts_beside_indicators(client_for, setup):
     assert "delai moyen premier rdv jours : 12" in beside("C5")
     assert "Taux d'abandon" not in beside("A1")
     assert "bilan 2025, version 1" in text
+
+
+def test_stale_audit_form_changes_nothing(client_for, setup):
+    _, audit = setup
+    response = client_for("auditeur").post(f"/suivi/audits/{audit.id}/etat", data={"to": "en_cours", "version": 99},
+                                           follow_redirects=True)
+    assert "modifié entre-temps" in page(response)
+    assert _audit(audit.id).state == "planifie"
