@@ -30,9 +30,18 @@ def _euros0(v):
     return fr_euros(v, 0)
 
 
+def _keuros(v):
+    return fr_number(v / 1000) + "\u202fk€"
+
+
+def _ranked(blocks: list[dict[str, Any]], value) -> list[dict[str, Any]]:
+    """Highest first, « non calculable » last: ranked bars read faster."""
+    return sorted(blocks, key=lambda b: (value(b) is None, -(value(b) or 0)))
+
+
 def cost_per_entry_chart(blocks: list[dict[str, Any]], median: float | None, what: str) -> Chart:
-    items = [(b["label"] if what == "contrat" else b["label"],
-              b["efficiency"]["cout_par_entree"]["value"]) for b in blocks]
+    blocks = _ranked(blocks, lambda b: b["efficiency"]["cout_par_entree"]["value"])
+    items = [(b["label"], b["efficiency"]["cout_par_entree"]["value"]) for b in blocks]
     title = f"Coût par entrée par {what}"
     svg = bar_chart(items, title, value_format=_euros0, reference=median,
                     reference_label="médiane nationale")
@@ -43,6 +52,7 @@ def cost_per_entry_chart(blocks: list[dict[str, Any]], median: float | None, wha
 
 
 def entries_chart(blocks: list[dict[str, Any]], what: str) -> Chart:
+    blocks = _ranked(blocks, lambda b: b["activity"]["entrees"])
     items = [(b["label"], b["activity"]["entrees"]) for b in blocks]
     title = f"Entrées par {what}"
     svg = bar_chart(items, title, value_format=lambda v: fr_number(v))
@@ -74,10 +84,11 @@ def trend_charts(evolution: dict[str, Any] | None, scale: str, ident: Any = None
     charts = []
     for key, title, fmt in (("cout_par_entree", "Coût par entrée", _euros0),
                             ("entrees", "Entrées", lambda v: fr_number(v)),
-                            ("paid_total", "Total payé", _euros0)):
+                            ("paid_total", "Total payé", _keuros)):
         values = series(evolution, key, scale, ident)
         name = label or "National"
         svg = line_chart(years, {name: values}, f"{title} — évolution ({name})", value_format=fmt)
-        rows = [[y, fmt(v) if v is not None else "non calculable"] for y, v in zip(years, values)]
+        exact = (lambda v: fr_number(v)) if key == "entrees" else fr_euros  # table: to the cent
+        rows = [[y, exact(v)] for y, v in zip(years, values)]
         charts.append(Chart(svg, f"{title} — évolution", ["Année", title], rows))
     return charts
