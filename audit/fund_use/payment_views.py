@@ -26,10 +26,20 @@ from .views import bp
 OFFICERS = (ADMIN, ACHETEUR)
 
 
+class FrenchDecimalField(DecimalField):
+    """Accepts « 20 000,50 » as typed in France (comma, spaces) as well as 20000.50."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [str(valuelist[0]).replace("\u00a0", "").replace("\u202f", "")
+                         .replace(" ", "").replace("€", "").replace(",", ".")]
+        super().process_formdata(valuelist)
+
+
 class PaymentForm(FrenchForm):
     paid_on = DateField("Date du paiement", validators=[DataRequired(
         "Date absente ou invalide : attendu une date JJ/MM/AAAA.")])
-    amount = DecimalField("Montant (€)", places=2, validators=[InputRequired(
+    amount = FrenchDecimalField("Montant (€)", places=2, validators=[InputRequired(
         "Montant absent ou invalide : attendu un nombre en euros.")])
     kind = SelectField("Nature", choices=[(k, v.capitalize()) for k, v in PAYMENT_KIND_LABELS.items()])
     year = IntegerField("Année de rattachement", validators=[InputRequired(

@@ -125,9 +125,19 @@ def test_payment_is_never_edited_only_reversed(app, client_for, contracts):
     with pytest.raises(PaymentIsImmutable):
         db.session.flush()
     db.session.rollback()
-    # the report nets the two out
+    # the contract page and the payments list show the reversal
     text = page(c.get(f"{BASE}/contrat/{contracts['active']}?annee=2024"))
-    assert "annule n° " in text
+    assert f"annule n° {original.id}" in text
+    text = page(c.get(f"{BASE}/paiements"))
+    assert "annulé" in text and f"annule n° {original.id}" in text
+
+
+def test_french_amount_format_is_accepted(client_for, contracts):
+    r = client_for("acheteur").post(f"{BASE}/contrat/{contracts['active']}/paiements/nouveau",
+                                    data=form(amount="20 000,50"))
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(Payment.amount)) == Decimal("20000.50")
 
 
 # ------------------------------------------------------------------ import
