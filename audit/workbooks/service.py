@@ -25,7 +25,10 @@ from platform_core.files import store_bytes
 from quality_framework.indicators import (
     Counts, _frame_records, counts_by_version, counts_from_frame, indicators_from_counts,
 )
-from quality_framework.workbook import UnreadableWorkbook, ValidationResult, validate_workbook
+from quality_framework.workbook import (
+    RawWorkbook, UnreadableWorkbook, ValidationResult, read_workbook, validate_workbook,
+)
+from quality_framework.workbook.cells import normalise_name, text_frame
 from tenders.models import Contract
 
 from .models import WorkbookUpload, WorkbookVersion, beneficiary_rows
@@ -54,16 +57,41 @@ def operator_regions(operator_id: int) -> set[str]:
 
 
 def check(data: bytes, contract: Contract, year: int) -> ValidationResult:
-    """Every check of the contract, for the operator holding `contract`."""
-    return validate_workbook(
-        data,
+    """Every check of the contract, for the operator holding `contract`. The file is
+    read once; on a valid workbook the spreadsheet row of each beneficiary is added
+    (column `row_number`) so the rows behind an alert can be found in the file."""
+    raw = read_workbook(data, max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+                        max_rows=current_app.config.get("MAX_WORKBOOK_ROWS", 500_000))
+    result = validate_workbook(
+        raw,
         expected_siret=contract.operator.siret,
         allowed_regions=operator_regions(contract.operator_id),
         year=year,
         contract_region=contract.region_code,
-        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-        max_rows=current_app.config.get("MAX_WORKBOOK_ROWS", 500_000),
     )
+    _add_row_numbers(raw, result)
+    return result
+
+
+def _add_row_numbers(raw: RawWorkbook, result: ValidationResult) -> None:
+    """Same rule as the validator: the first sheet named like Beneficiaires, header =
+    its first non-empty row, data = the non-empty rows below. Skipped if the validator
+    already provides the column or if the count differs (never a wrong number)."""
+    df = result.beneficiaries
+    if df is None or "row_number" in df.columns:
+        return
+    wanted = normalise_name("Beneficiaires")
+    for name, grid in raw.sheets.items():
+        if normalise_name(name) != wanted:
+            continue
+        text = text_frame(grid)
+        if not len(text.columns):
+            return
+        nonempty = text.index[(text != "").any(axis=1).to_numpy()]
+        rows = nonempty[nonempty > nonempty[0]] if len(nonempty) else nonempty
+        if len(rows) == len(df):
+            df["row_number"] = [int(r) + 1 for r in rows]
+        return
 
 
 def preview(result: ValidationResult, year: int, capacity: float | None) -> dict:

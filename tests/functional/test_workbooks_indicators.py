@@ -89,6 +89,7 @@ def test_alerts_rows_and_thresholds(client_for, two_contracts):
     assert "taux_abandon" not in re.search(r'data-testid="alertes">(.*?)</table>', html, re.S).group(1)
     rows = page(c.get(f"/suivi/bilans/alertes/{two_contracts['va']}/taux_satisfaits"))
     assert "P6" in rows and "P1" not in rows and "1 ligne" in rows
+    assert "<td>P6</td><td>7</td>" in rows  # spreadsheet row of P6 (header = row 1)
     assert c.get(f"/suivi/bilans/alertes/{two_contracts['va']}/inconnu").status_code == 404
 
     form = {n: "0,5" for n in ("taux_information_seule", "taux_abandon", "taux_parcours_courts",
