@@ -192,3 +192,62 @@ def test_background_thread_runs_the_job(app, client_for, setup, tmp_path):
         time.sleep(0.1)
     assert (upload.status, upload.outcome) == ("done", "depose")
     assert counts()[0] == 6
+
+
+def test_ods_workbook_deposit_and_annotated_copy(client_for, setup, tmp_path):
+    from tests.functional.workbook_files import write_ods_workbook
+
+    c = client_for("operateur")
+    path = write_ods_workbook(tmp_path / "bilan.ods", siret=SIRET_A)
+    text = page(c.get(post_file(c, setup, path, "deposer").headers["Location"]))
+    assert "Bilan déposé : version 1, 6 lignes" in text
+    bad = [list(r) for r in ROWS]
+    bad[2][12] = "INCONNU"  # motif, row 4, column M
+    path = write_ods_workbook(tmp_path / "faux.ods", siret=SIRET_A, rows=bad)
+    location = post_file(c, setup, path, "deposer").headers["Location"]
+    assert "CODE_INCONNU" in page(c.get(location))
+    wb = load_workbook(io.BytesIO(c.get(location + "/annote.xlsx").data))
+    assert wb["Beneficiaires"]["M4"].comment is not None
+    assert counts()[:2] == (6, 1)
+
+
+def test_two_simultaneous_deposits_never_mix(app, accounts, setup, tmp_path):
+    """Two threads deposit for the same contract and year at once: versions 1 and 2 in
+    order, or one French refusal — never rows of both under one version."""
+    import threading
+
+    from audit.workbooks import service
+    from tenders.models import Contract
+
+    data = [write_workbook(tmp_path / f"b{i}.xlsx", siret=SIRET_A, rows=ROWS[: 3 + i]).read_bytes()
+            for i in range(2)]
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def run(payload):
+        with app.app_context():
+            contract = db.session.get(Contract, setup)
+            result = service.check(payload, contract, 2025)
+            barrier.wait()
+            try:
+                v = service.deposit(result, payload, "b.xlsx", "xlsx", contract, 2025)
+                outcomes.append(("ok", v.number, v.row_count))
+            except service.DepositRefused as exc:
+                outcomes.append(("refus", exc.message, None))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in data]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.session.expire_all()
+    versions = db.session.scalars(select(WorkbookVersion).order_by(WorkbookVersion.number)).all()
+    ok = sorted(o for o in outcomes if o[0] == "ok")
+    assert [v.number for v in versions] == list(range(1, len(ok) + 1))
+    assert sum(v.is_current for v in versions) == 1 and versions[-1].is_current
+    for v in versions:  # every version holds exactly its own file's rows
+        n = db.session.scalar(select(func.count()).select_from(beneficiary_rows)
+                              .where(beneficiary_rows.c.workbook_version_id == v.id))
+        assert n == v.row_count
+    assert all("autre dépôt" in o[1] for o in outcomes if o[0] == "refus")

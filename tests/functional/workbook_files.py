@@ -63,3 +63,20 @@ def write_workbook(path: Path, *, siret: str, region: str = "53", year: int = 20
         del wb[drop_sheet]
     wb.save(path)
     return path
+
+
+def write_ods_workbook(path: Path, *, siret: str, region: str = "53", year: int = 2025, rows=None) -> Path:
+    """The same workbook as .ods (LibreOffice), written with pandas + odfpy."""
+    import pandas as pd
+
+    content = {
+        "Identification": [["champ", "valeur"], ["siret", siret], ["code_region", region], ["annee", year],
+                           ["contact_email", "bilan@operateur-test.fr"]],
+        "Beneficiaires": [HEADERS] + [list(r) for r in (ROWS if rows is None else rows)],
+        "Moyens": [["champ", "valeur"]] + [list(r) for r in MOYENS],
+        "Finances": [["poste", "montant_eur"]] + [list(r) for r in FINANCES],
+    }
+    with pd.ExcelWriter(path, engine="odf") as writer:
+        for name, sheet_rows in content.items():
+            pd.DataFrame(sheet_rows, dtype=object).to_excel(writer, sheet_name=name, header=False, index=False)
+    return path
