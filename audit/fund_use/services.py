@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from platform_core import journal
 from platform_core.clock import today_paris
@@ -47,7 +48,8 @@ def payment_input(p: Payment) -> PaymentInput:
 def current_versions() -> list[VersionInput]:
     from audit.workbooks.models import WorkbookVersion
 
-    rows = db.session.scalars(select(WorkbookVersion).where(WorkbookVersion.is_current.is_(True)))
+    rows = db.session.scalars(select(WorkbookVersion).where(WorkbookVersion.is_current.is_(True))
+                              .options(selectinload(WorkbookVersion.stored_file)))  # no N+1 (tests/perf)
     return [VersionInput(id=v.id, contract_id=v.contract_id, year=v.year, number=v.number,
                          counts=v.counts, means=v.means, finances=v.finances,
                          uploaded_at=v.uploaded_at,
@@ -78,7 +80,8 @@ def years_available() -> list[int]:
 
 
 def compute_report(year: int, with_evolution: bool = True) -> dict[str, Any]:
-    contracts = [contract_input(c) for c in db.session.scalars(select(Contract))]
+    contracts = [contract_input(c) for c in db.session.scalars(
+        select(Contract).options(selectinload(Contract.operator)))]  # no N+1 (tests/perf)
     payments = [payment_input(p) for p in db.session.scalars(select(Payment))]
     return build_report(year, contracts, payments, current_versions(),
                         audit_scores([c.id for c in contracts]), with_evolution=with_evolution)

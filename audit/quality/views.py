@@ -8,6 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
@@ -87,6 +88,7 @@ def index():
     year = request.args.get("annee", type=int)
     if year:
         q = q.where(Audit.year == year)
+    q = q.options(selectinload(Audit.contract), selectinload(Audit.operator))  # no N+1 (tests/perf)
     audits = list(db.session.scalars(q.order_by(Audit.year.desc(), Audit.id)))
     return render_template("audit/quality/index.html", audits=audits, states=list(AuditState),
                            state=state, year=year, officer=is_officer(current_user))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from platform_core.exports import add_table, new_workbook, workbook_bytes, xlsx_response
 from platform_core.extensions import db
@@ -130,6 +131,7 @@ def heatmap():
     year = request.args.get("annee", type=int) or (years[0] if years else None)
     audits = list(db.session.scalars(_final_audits_query(current_user).where(Audit.year == year)
                                      .join(Organisation, Organisation.id == Audit.operator_id)
+                                     .options(selectinload(Audit.contract), selectinload(Audit.operator))
                                      .order_by(Organisation.name, Audit.id))) if year else []
     columns: list[tuple[str, str]] = []
     seen = set()

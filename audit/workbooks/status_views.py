@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from platform_core.clock import today_paris, to_paris
 from platform_core.extensions import db
@@ -60,7 +61,8 @@ def statuses(year: int, contracts: list[Contract], today: date) -> list[dict]:
 
 
 def contracts_for_year(year: int, active_only: bool = False) -> list[Contract]:
-    q = select(Contract).order_by(Contract.region_code, Contract.reference)
+    q = select(Contract).options(selectinload(Contract.operator)).order_by(  # no N+1 (tests/perf)
+        Contract.region_code, Contract.reference)
     if active_only:
         q = q.where(Contract.status == "ACTIF")
     return [c for c in db.session.scalars(q) if c.covers_year(year)]
