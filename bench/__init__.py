@@ -1,0 +1,1 @@
+"""Benchmarks and synthetic data at national scale (see docs/performance.md)."""

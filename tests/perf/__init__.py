@@ -1,0 +1,1 @@
+"""Performance tests: query counts per page, generator validity (docs/performance.md)."""
