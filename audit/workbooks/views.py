@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from platform_core.exports import xlsx_response
 from platform_core.roles import ACHETEUR, ADMIN, OPERATEUR, allow
 from platform_core.ui import register_nav
 from quality_framework.catalog import SCALAR_INDICATORS
-from quality_framework.workbook import UnreadableWorkbook
+from quality_framework.workbook import UnreadableWorkbook, read_workbook
 from quality_framework.workbook.annotate import annotated_workbook
 from quality_framework.workbook.template import blank_template
 
@@ -88,6 +88,26 @@ class UploadForm(FrenchForm):
     file = FileField("Classeur du bilan (.xlsx ou .ods)")
 
 
+def _precise_reason(file_storage) -> str | None:
+    """The workbook reader's own French reason for a refused file (old .xls, password,
+    PDF, corrupt zip…), more helpful than the generic type message."""
+    if file_storage is None or not file_storage.filename:
+        return None
+    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    try:
+        file_storage.stream.seek(0)
+        data = file_storage.stream.read(max_bytes + 1)
+    except (OSError, ValueError):
+        return None
+    if not data or len(data) > max_bytes:
+        return None
+    try:
+        read_workbook(data, max_bytes=max_bytes)
+    except UnreadableWorkbook as exc:
+        return exc.message
+    return None
+
+
 @bp.route("/depot", methods=["GET", "POST"])
 @allow(OPERATEUR)
 def upload():
@@ -114,7 +134,7 @@ def upload():
             try:
                 data, kind = read_upload(request.files.get("file"), kinds=XLSX_KINDS)
             except UploadRejected as exc:
-                form.file.errors.append(str(exc))
+                form.file.errors.append(_precise_reason(request.files.get("file")) or str(exc))
             else:
                 dry_run = request.form.get("action") != "deposer"
                 job = service.create_upload(data, request.files["file"].filename, kind, contract,

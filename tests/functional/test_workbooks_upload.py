@@ -99,9 +99,11 @@ def test_refused_workbook_report_json_and_annotated_copy(client_for, setup, tmp_
 
 
 @pytest.mark.parametrize("content,name,expected", [
-    (b"du texte, pas un classeur", "b.xlsx", "Type de fichier non accepté"),
-    (b"PK\x03\x04corrompu" + b"\0" * 50, "b.xlsx", "Type de fichier non accepté"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "ancien.xls", "Type de fichier non accepté"),
+    (b"du texte, pas un classeur", "b.xlsx", "n'est pas un classeur .xlsx ou .ods"),
+    (b"%PDF-1.4 un rapport", "b.xlsx", "c'est un PDF"),
+    (b"PK\x03\x04corrompu" + b"\0" * 50, "b.xlsx", "corrompu"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "ancien.xls", "Ancien format Excel .xls"),
+    (b"", "vide.xlsx", "Le fichier est vide"),
 ])
 def test_bad_files_refused_in_french(client_for, setup, tmp_path, content, name, expected):
     c = client_for("operateur")
@@ -126,7 +128,7 @@ def test_missing_sheet_and_truncated_zip(client_for, setup, tmp_path):
         text = page(c.get(r.headers["Location"]))
         assert "Fichier illisible" in text
     else:
-        assert "Type de fichier non accepté" in page(r)
+        assert r.status_code == 400 and "corrompu" in page(r)
     assert counts() == (0, 0, 0)
 
 
