@@ -123,6 +123,28 @@ def _national_sheet(wb, report) -> None:
             ws.add_chart(chart, f"{'H' if col == 2 else 'R'}{start}")
 
 
+def _evolution_sheet(wb, report) -> None:
+    """Every year on record up to N, at every scale the reader may see."""
+    evolution = report.get("evolution")
+    if not evolution:
+        return
+    ws = wb.create_sheet("Évolution")
+    labels = {b["id"]: b["reference"] for b in report["contracts"]}
+    region_labels = {r["id"]: r["label"] for r in report["regions"]}
+    rows = []
+    if evolution.get("national"):
+        for year, figures in zip(evolution["years"], evolution["national"]):
+            rows.append([year, "national", "National", *figures.values()])
+    for code, per_year in sorted(evolution["regions"].items()):
+        for year, figures in sorted(per_year.items()):
+            rows.append([year, "région", region_labels.get(code, code), *figures.values()])
+    for cid, per_year in evolution["contracts"].items():
+        for year, figures in sorted(per_year.items()):
+            rows.append([year, "contrat", labels.get(cid, str(cid)), *figures.values()])
+    add_table(ws, ["Année", "Échelle", "Périmètre", *SUMMARY_LABELS], rows)
+    _format_columns(ws, 4, 2, len(rows) + 1)
+
+
 def _payments_sheet(wb, report) -> None:
     ws = wb.create_sheet("Paiements")
     rows = [[p["id"], p["contract_reference"], p["year"], p["paid_on"], p["kind"],
@@ -153,6 +175,7 @@ def report_workbook(report: dict[str, Any]) -> bytes:
     _contracts_sheet(wb, report)
     _regions_sheet(wb, report)
     _national_sheet(wb, report)
+    _evolution_sheet(wb, report)
     _payments_sheet(wb, report)
     _sources_sheet(wb, report)
     return workbook_bytes(wb)

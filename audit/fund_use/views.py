@@ -78,8 +78,12 @@ def index():
     if stacked:
         charts.append(stacked)
     charts += presentation.trend_charts(report.get("evolution"), "national")
+    evolution = report.get("evolution") or {}
+    national_evolution = (dict(zip(evolution["years"], evolution["national"]))
+                          if evolution.get("national") else None)
     return render_template("audit/fund_use/index.html", report=report, scope=scope,
-                           charts=charts, **_common(year))
+                           charts=charts, national_evolution=national_evolution,
+                           **_common(year))
 
 
 @bp.route("/region/<code>")

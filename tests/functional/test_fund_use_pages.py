@@ -252,3 +252,34 @@ def test_dashboard_lists_overpaid_and_unpaid_variable(client_for, accounts, app,
     text = page(client_for("acheteur").get("/tableau-de-bord"))
     assert "Trop-perçus 2024" in text and "CEP-DASH-B" in text
     assert "Part variable 2024 non versée" in text and "CEP-DASH-A" in text
+
+
+def test_evolution_on_pages_and_in_the_xlsx(client_for, data):
+    c = db.session.get(Contract, data["a"])
+    make_version(c, Counts(entrees=900, parcours_actifs=950), {"PERSONNEL": 90000}, 10.0,
+                 year=2025)
+    make_payment(c, "FIXE", 20000, date(2025, 3, 28), year=2025)
+    db.session.commit()
+    client = client_for("acheteur")
+    for url in (f"/suivi/usage-des-fonds/?annee=2025", f"/suivi/usage-des-fonds/region/53?annee=2025",
+                f"/suivi/usage-des-fonds/contrat/{data['a']}?annee=2025"):
+        text = page(client.get(url))
+        table = text.split('data-testid="evolution"')[1].split("</table>")[0]
+        assert ">2024<" in table and ">2025<" in table, url
+        assert "1\u202f400" in table or "800" in table, url      # 2024 entries
+        assert "900" in table, url                               # 2025 entries
+    wb = openpyxl.load_workbook(io.BytesIO(client.get("/suivi/usage-des-fonds/export.xlsx?annee=2025").data))
+    rows = list(wb["Évolution"].iter_rows(min_row=2, values_only=True))
+    national = {r[0]: r for r in rows if r[1] == "national"}
+    header = [cell.value for cell in wb["Évolution"][1]]
+    entries = header.index("Entrées")
+    assert national[2024][entries] == 1400 and national[2025][entries] == 900
+
+
+def test_regional_observer_export_is_limited_to_its_region(client_for, data):
+    wb = openpyxl.load_workbook(io.BytesIO(
+        client_for("observateur_bretagne").get(f"/suivi/usage-des-fonds/export.xlsx?annee={YEAR}").data))
+    assert [r[0] for r in wb["Contrats"].iter_rows(min_row=2, values_only=True)] == ["CEP-BRE-2024"]
+    assert [r[0] for r in wb["Régions"].iter_rows(min_row=2, values_only=True)] == ["53"]
+    assert wb["National"]["A1"].value.startswith("Les totaux nationaux ne font pas partie")
+    assert {r[1] for r in wb["Paiements"].iter_rows(min_row=2, values_only=True)} == {"CEP-BRE-2024"}
