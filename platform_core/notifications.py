@@ -181,7 +181,12 @@ def _unread_for_current_user() -> int:
     if not current_user.is_authenticated:
         return 0
     if "cep_unread" not in g:
-        g.cep_unread = unread_count(current_user)
+        try:
+            g.cep_unread = unread_count(current_user)
+        except Exception:  # the error page must render even when the database fails
+            log.exception("compteur de notifications indisponible")
+            db.session.rollback()
+            g.cep_unread = 0
     return g.cep_unread
 
 
