@@ -9,8 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
+
+from platform_core.extensions import db
 from quality_framework.workbook.reader import UnreadableWorkbook, read_workbook
 
+from .models import Payment
 from .services import contract_by_reference, payment_problems
 
 COLUMNS = ("contrat", "date", "montant", "nature", "reference", "annee")
@@ -92,6 +96,24 @@ def parse_year(value: Any) -> int | None:
     return int(text) if text.isdigit() and len(text) == 4 else None
 
 
+def _duplicate_message(key: tuple, seen: dict[tuple, int]) -> str | None:
+    """A file imported twice must not pay twice: a row identical (contract, date, amount,
+    nature, year, reference) to an earlier row or to a recorded payment is refused."""
+    if key in seen:
+        return (f"Ligne identique à la ligne {seen[key]} (même contrat, date, montant, nature, "
+                "année et référence) : donnez une référence distincte si ce sont bien deux "
+                "paiements.")
+    contract_id, paid_on, amount, kind, year, reference = key
+    existing = db.session.scalar(select(Payment.id).where(
+        Payment.contract_id == contract_id, Payment.paid_on == paid_on,
+        Payment.amount == amount, Payment.kind == kind, Payment.year == year,
+        Payment.reference == reference).limit(1))
+    if existing:
+        return (f"Ce paiement est déjà enregistré (n° {existing}, même contrat, date, montant, "
+                "nature, année et référence) : le fichier a-t-il déjà été importé ?")
+    return None
+
+
 def check_payments_file(data: bytes) -> ImportResult:
     result = ImportResult()
     try:
@@ -122,6 +144,7 @@ def check_payments_file(data: bytes) -> ImportResult:
         return result
     index = {c: headers.index(c) for c in COLUMNS if c in headers}
     contracts: dict[str, Any] = {}
+    seen: dict[tuple, int] = {}
     for i in range(1, len(grid)):
         cells = grid.iloc[i].tolist()
         values = {c: cells[j] if j < len(cells) else "" for c, j in index.items()}
@@ -145,6 +168,13 @@ def check_payments_file(data: bytes) -> ImportResult:
                 message = f"Contrat « {ref} » inconnu : indiquez la référence d'un contrat existant."
             result.problems.append(Problem(row, column, _shown(values.get(column)), message))
         if not problems:
+            key = (parsed["contract"].id, parsed["paid_on"], parsed["amount"], kind,
+                   parsed["year"], parsed["reference"])
+            duplicate = _duplicate_message(key, seen)
+            if duplicate:
+                result.problems.append(Problem(row, "reference", parsed["reference"], duplicate))
+                continue
+            seen[key] = row
             result.rows.append(parsed)
     if not result.rows and not result.problems:
         result.problems.append(Problem(None, None, "", "Le fichier ne contient aucun paiement."))

@@ -214,3 +214,18 @@ def test_import_refuses_missing_columns_and_non_xlsx(client_for, contracts):
     r = upload(c, xlsx([]))
     assert r.status_code == 400 and "aucun paiement" in page(r)
     assert count_payments() == 0
+
+
+def test_importing_the_same_file_twice_pays_once(client_for, contracts):
+    data = xlsx([["CEP-A", "28/03/2024", 20000, "FIXE", "M-1", 2024],
+                 ["CEP-A", "28/06/2024", 20000, "FIXE", "M-2", 2024]])
+    c = client_for("acheteur")
+    assert upload(c, data).status_code == 302
+    r = upload(c, data)
+    assert r.status_code == 400 and "déjà enregistré" in page(r)
+    assert count_payments() == 2
+    twice = xlsx([["CEP-A", "28/09/2024", 100, "FIXE", "M-3", 2024],
+                  ["CEP-A", "28/09/2024", 100, "FIXE", "M-3", 2024]])
+    r = upload(c, twice)
+    assert r.status_code == 400 and "Ligne identique à la ligne 2" in page(r)
+    assert count_payments() == 2
