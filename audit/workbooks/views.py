@@ -161,6 +161,22 @@ def job(upload_id: int):
     return response
 
 
+@bp.route("/traitements/<int:upload_id>/deposer", methods=["POST"])
+@allow(OPERATEUR)
+def job_deposit(upload_id: int):
+    """Deposit a file that a « vérifier sans déposer » found valid, without sending it again."""
+    upload = access.upload_or_404(current_user, upload_id)
+    contract = access.own_contract_or_404(current_user, upload.contract_id)
+    path = service.upload_path(upload)
+    if not upload.dry_run or upload.outcome != "valide" or not path.exists():
+        flash("Ce classeur ne peut pas être déposé d'ici : déposez-le depuis le formulaire.", "error")
+        return redirect(url_for(".upload", marche=contract.id))
+    job = service.create_upload(path.read_bytes(), upload.filename, upload.kind, contract, upload.year,
+                                current_user, dry_run=False)
+    service.start_upload(job.id)
+    return redirect(url_for(".job", upload_id=job.id))
+
+
 @bp.route("/traitements/<int:upload_id>/rapport.json")
 @allow(OPERATEUR, ADMIN, ACHETEUR)
 def job_report(upload_id: int):

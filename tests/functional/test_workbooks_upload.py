@@ -50,6 +50,12 @@ def test_dry_run_stores_nothing_and_shows_preview(client_for, setup, tmp_path):
     assert "taux_abandon" in text and "25,0" in text
     assert counts() == (0, 0, 0)
     assert "Refresh" not in r.headers
+    # the checked file can then be deposited without sending it again
+    upload_id = int(r.request.path.rstrip("/").split("/")[-1])
+    assert client_for("operateur_b").post(f"/suivi/bilans/traitements/{upload_id}/deposer").status_code == 404
+    r = c.post(f"/suivi/bilans/traitements/{upload_id}/deposer")
+    assert "Bilan déposé : version 1, 6 lignes" in page(c.get(r.headers["Location"]))
+    assert counts() == (6, 1, 1)
 
 
 def test_deposit_twice_creates_versions(client_for, setup, tmp_path):
