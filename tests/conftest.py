@@ -14,7 +14,6 @@ from sqlalchemy import create_engine, text
 
 from platform_core import create_app
 from platform_core.extensions import db
-from platform_core.passwords import hash_password
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_PASSWORD = "Test-Password-2024!"
@@ -140,7 +139,11 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return hash_password(TEST_PASSWORD)  # argon2 is slow on purpose: hash once
+    # argon2 is slow on purpose; test accounts use light parameters (a verify reads
+    # them from the hash itself), the application's own hasher is unchanged.
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(TEST_PASSWORD)
 
 
 ROLE_ACCOUNTS = {
