@@ -19,7 +19,14 @@ def list_jobs():
     """Liste les tâches : planification, prochaine exécution, dernier résultat."""
     from .scheduler import JOBS, last_runs, next_run_times
 
-    nexts, runs = next_run_times(), last_runs(1)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        nexts, runs = next_run_times(), last_runs(1)
+    except SQLAlchemyError as exc:
+        click.echo("Historique des tâches illisible : la base est-elle migrée "
+                   f"(flask --app wsgi db upgrade) ? Détail : {type(exc).__name__}", err=True)
+        sys.exit(1)
     if not JOBS:
         click.echo("Aucune tâche enregistrée.")
         return

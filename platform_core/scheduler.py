@@ -194,7 +194,10 @@ def check_stored_files(now: datetime) -> dict:
     for record in db.session.scalars(select(StoredFile).order_by(StoredFile.id)).all():
         checked += 1
         if record.sha256 not in verdicts:
-            verdicts[record.sha256] = verify_stored(record)
+            try:
+                verdicts[record.sha256] = verify_stored(record)
+            except OSError:  # unreadable (permissions, disk error): as bad as altered
+                verdicts[record.sha256] = False
         if verdicts[record.sha256]:
             continue
         gone = not storage_path(record.sha256).exists()
