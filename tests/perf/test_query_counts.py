@@ -71,7 +71,7 @@ def add_batch(batch: int, accounts: dict, tender) -> None:
         audit = make_audit(c, REPORT_YEAR, lead_id=accounts["auditeur"], state="valide")
         audit.score, audit.validated_on = 0.8 + 0.01 * i, date(REPORT_YEAR, 11, 1)
         for leaf in leaves[:8]:
-            rating = "CONFORME" if (i + len(leaf)) % 3 else "NON_CONFORME_MINEURE"
+            rating = "CONFORME" if (i + len(leaf)) % 3 else "NC_MINEURE"
             db.session.add(AuditRating(audit_id=audit.id, indicator_id=leaf, rating=rating,
                                        observation="" if rating == "CONFORME" else f"constat {leaf}",
                                        justification=""))
