@@ -45,8 +45,6 @@ DIMENSION_LABELS = {
     "motif": "Motif", "canal": "Canal", "departement": "Département de résidence",
     "type_sortie": "Type de sortie (sorties de l'année)",
 }
-TREND_SHARES = ("taux_abandon", "taux_information_seule", "taux_parcours_courts",
-                "taux_satisfaits", "taux_document_synthese")
 
 
 def thresholds_for(year: int) -> dict[str, float]:

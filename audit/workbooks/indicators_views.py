@@ -22,7 +22,7 @@ from tenders.models import Contract
 
 from . import access
 from .access import EVERYONE, OFFICERS, READERS
-from .figures import DIMENSION_LABELS, LABELS, TREND_SHARES, format_value, scope_figures, thresholds_for, version_figures
+from .figures import DIMENSION_LABELS, LABELS, format_value, scope_figures, thresholds_for, version_figures
 from .models import AlertThresholds, beneficiary_rows
 from .views import bp
 
@@ -51,13 +51,22 @@ def _charts(fig) -> dict:
                           value_format=lambda v: fr_number(v)) if rows else None
         distributions.append({"dim": dim, "label": label, "rows": rows, "chart": chart, "total": total})
     years = [str(y) for y in fig.years]
-    trend_shares = {LABELS[n][0]: [fig.by_year[y][n] for y in fig.years] for n in TREND_SHARES}
+    # two charts of at most three series: the legend of line_chart holds four per row
+    def series(names):  # short legends: line_chart cuts them at 26 characters
+        return {label: [fig.by_year[y][n] for y in fig.years] for n, label in names}
+
+    trend_high = series([("taux_abandon", "Abandon"), ("taux_information_seule", "Information seule"),
+                         ("taux_parcours_courts", "Parcours courts")])
+    trend_low = series([("taux_satisfaits", "Satisfaits"), ("taux_document_synthese", "Document de synthèse"),
+                        ("taux_realisation", "Réalisation")])
     trend_entrees = {"Entrées": [fig.by_year[y]["entrees"] for y in fig.years],
                      "Sorties": [fig.by_year[y]["sorties"] for y in fig.years]}
     return {
         "distributions": distributions,
-        "trend_shares_chart": line_chart(years, trend_shares, "Évolution des principaux taux",
-                                         value_format=fr_percent),
+        "trend_high_chart": line_chart(years, trend_high, "Taux surveillés à la hausse",
+                                       value_format=fr_percent),
+        "trend_low_chart": line_chart(years, trend_low, "Taux surveillés à la baisse",
+                                      value_format=fr_percent),
         "trend_counts_chart": line_chart(years, trend_entrees, "Évolution des entrées et sorties",
                                          value_format=lambda v: fr_number(v)),
     }
