@@ -16,7 +16,7 @@ from platform_core.models import Organisation, User
 from quality_framework.audit_rules import ActionState, AuditState
 from tenders.models import Contract
 
-from .models import AuditRating, CorrectiveAction, DocumentRequest
+from .models import AuditRating, DocumentRequest
 from .referentials import ensure_seeded, referential_of
 from .services import actions_of, audit_exists, change_state, create_audit
 

@@ -183,6 +183,12 @@ LINK_LABELS = {
     "taux_reponse": "Taux de réponse à l'enquête de sortie",
     "taux_satisfaits": "Taux de bénéficiaires satisfaits",
     "statut_bilan": "Bilan annuel d'activité",
+    "repartition.departement": "Entrées par département",
+    "repartition.canal": "Entrées par canal (présentiel, distance…)",
+    "repartition.rqth": "Entrées par reconnaissance de handicap (RQTH)",
+    "moyens.heures_hors_temps_travail_hebdo": "Heures d'ouverture hors temps de travail, par semaine",
+    "moyens.delai_moyen_premier_rdv_jours": "Délai moyen d'accès au premier rendez-vous (jours)",
+    "moyens.heures_formation_conseillers": "Heures de formation des conseillers",
 }
 
 

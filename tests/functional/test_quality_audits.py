@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from audit.quality.models import Audit, AuditRating, CorrectiveAction, Finding, 
 from platform_core.extensions import db
 from quality_framework.audit_rules import add_months
 from tests.conftest import page
-from tests.functional.quality_support import PDF, all_leaves, make_audit, make_contract, make_workbook, rate
+from tests.functional.quality_support import PDF, all_leaves, make_audit, make_contract, make_workbook
 
 
 @pytest.fixture
@@ -204,7 +203,7 @@ def test_linked_figures_and_alerts_beside_indicators(client_for, setup):
     assert "Taux d'abandon : 40,0\u00a0%, supérieur au seuil d'alerte de 25,0\u00a0%." in b6
     c2 = beside("C2")
     assert "PRESENTIEL : 150 (75,0\u202f%)" in c2
-    assert "delai moyen premier rdv jours : 12" in beside("C5")
+    assert "Délai moyen d'accès au premier rendez-vous (jours) : 12" in beside("C5")
     assert "Taux d'abandon" not in beside("A1")
     assert "bilan 2025, version 1" in text
 
