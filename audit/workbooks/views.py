@@ -33,6 +33,7 @@ bp = Blueprint("workbooks", __name__, url_prefix="/bilans")
 register_nav("Bilans d'activité", "audit.workbooks.index", set(EVERYONE), order=20)
 
 XLSX_KINDS = ("xlsx", "ods")
+ANNOTATE_LIMIT = 5_000
 
 
 def campaign_years() -> list[int]:
@@ -155,7 +156,8 @@ def job(upload_id: int):
     response = Response(render_template(
         "audit/workbooks/job.html", upload=upload, groups=groups,
         indicator_names=[n for n in SCALAR_INDICATORS],
-        annotated_available=upload.report is not None and service.upload_path(upload).exists()))
+        annotated_available=upload.report is not None and service.upload_path(upload).exists(),
+        annotate_limit=current_app.config.get("WORKBOOK_ANNOTATE_LIMIT", ANNOTATE_LIMIT)))
     if not upload.finished:
         response.headers["Refresh"] = "2"  # the page also carries <meta http-equiv="refresh">
     return response
@@ -197,8 +199,14 @@ def job_annotated(upload_id: int):
         flash("Le classeur annoté n'est plus disponible (copies conservées 7 jours) : déposez-le à nouveau "
               "avec « Vérifier sans déposer ».", "warning")
         return redirect(url_for(".job", upload_id=upload.id))
+    # Commenting cells is slow in openpyxl (docs/performance-workbooks.md): past the limit
+    # only the first problems are annotated; the JSON report always has them all.
+    limit = current_app.config.get("WORKBOOK_ANNOTATE_LIMIT", ANNOTATE_LIMIT)
+    result = result_from_report(upload.report)
+    result.errors = result.errors[:limit]
+    result.warnings = result.warnings[:max(0, limit - len(result.errors))]
     try:
-        data = annotated_workbook(path.read_bytes(), result_from_report(upload.report))
+        data = annotated_workbook(path.read_bytes(), result)
     except UnreadableWorkbook as exc:
         flash(exc.message, "error")
         return redirect(url_for(".job", upload_id=upload.id))

@@ -259,3 +259,17 @@ def test_two_simultaneous_deposits_never_mix(app, accounts, setup, tmp_path):
                               .where(beneficiary_rows.c.workbook_version_id == v.id))
         assert n == v.row_count
     assert all("autre dépôt" in o[1] for o in outcomes if o[0] == "refus")
+
+
+def test_annotated_copy_is_capped(app, client_for, setup, tmp_path):
+    app.config["WORKBOOK_ANNOTATE_LIMIT"] = 1
+    c = client_for("operateur")
+    bad = [list(r) for r in ROWS]
+    bad[1][4] = "99-100"
+    bad[-1][3] = "X"
+    location = post_file(c, setup, write_workbook(tmp_path / "bad.xlsx", siret=SIRET_A, rows=bad),
+                         "verifier").headers["Location"]
+    assert "signale les 1 premiers problèmes seulement" in page(c.get(location))
+    wb = load_workbook(io.BytesIO(c.get(location + "/annote.xlsx").data))
+    assert wb["Beneficiaires"]["E3"].comment is not None
+    assert wb["Beneficiaires"]["D7"].comment is None
