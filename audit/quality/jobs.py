@@ -73,6 +73,7 @@ def plan_audits(at: datetime) -> dict:
     auditors = eligible_auditors()
     contracts = db.session.scalars(select(Contract).where(Contract.status == "ACTIF").order_by(Contract.id))
     created = existing = without_lead = 0
+    nested = db.session.get_bind().dialect.name != "sqlite"
     for contract in contracts:
         if not contract.covers_year(year):
             continue
@@ -80,12 +81,15 @@ def plan_audits(at: datetime) -> dict:
             existing += 1
             continue
         lead = pick_lead(contract.operator_id, year, auditors)
-        try:
-            with db.session.begin_nested():
-                create_audit(contract, year, version, lead, None, origin="planification")
-        except IntegrityError:  # created meanwhile by another run: the constraint wins
-            existing += 1
-            continue
+        if nested:
+            try:
+                with db.session.begin_nested():
+                    create_audit(contract, year, version, lead, None, origin="planification")
+            except IntegrityError:  # created meanwhile by another run: the constraint wins
+                existing += 1
+                continue
+        else:  # SQLite: a single writer at a time, and pysqlite savepoints are unreliable
+            create_audit(contract, year, version, lead, None, origin="planification")
         created += 1
         without_lead += lead is None
     db.session.commit()

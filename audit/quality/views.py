@@ -27,7 +27,7 @@ from quality_framework.audit_rules import (
 )
 from tenders.models import Contract
 
-from .models import Audit, AuditAssignment, DocumentRequest, ReferentialVersion
+from .models import Audit, AuditAssignment, AuditorConflict, DocumentRequest, ReferentialVersion
 from .referentials import all_versions, ensure_seeded
 from .services import (
     action_overdue,
@@ -126,6 +126,10 @@ def new():
                             f"({contract.starts_on.year}–{contract.ends_on.year}).")
         if audit_exists(contract.id, form.year.data):
             problems.append(f"Un audit existe déjà pour le marché {contract.reference} et l'année {form.year.data}.")
+        if db.session.scalar(select(AuditorConflict.id).where(AuditorConflict.auditor_id == lead.id,
+                                                              AuditorConflict.organisation_id == contract.operator_id)):
+            problems.append(f"{lead.full_name} a déclaré un conflit d'intérêts avec {contract.operator.name} : "
+                            "choisissez un autre auditeur principal.")
         if form.planned_start.data and form.planned_end.data and form.planned_end.data < form.planned_start.data:
             problems.append("La fin prévue doit suivre le début prévu.")
         if problems:

@@ -58,6 +58,13 @@ def test_officer_creates_an_audit_by_hand(client_for, accounts):
     # a year outside the contract
     response = officer.post("/suivi/audits/nouveau", data={**form, "year": 2030})
     assert response.status_code == 400 and "ne couvre pas l'année 2030" in page(response)
+    # a lead auditor with a declared conflict with the operator is refused
+    from audit.quality.models import AuditorConflict
+    db.session.add(AuditorConflict(auditor_id=accounts["auditeur"], organisation_id=contract.operator_id,
+                                   reason="ancien salarié"))
+    db.session.commit()
+    response = officer.post("/suivi/audits/nouveau", data={**form, "year": 2026})
+    assert response.status_code == 400 and "conflit d'intérêts" in page(response)
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Audit.id))) == 1
 

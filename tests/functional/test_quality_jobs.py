@@ -74,6 +74,21 @@ def _action(audit, due: date, state="a_proposer", ind="A5") -> CorrectiveAction:
     return action
 
 
+def test_deadline_job_through_the_scheduler_notifies_once(app, accounts):
+    from platform_core.notifications import Notification
+    from platform_core.scheduler import run_job
+
+    audit = make_audit(make_contract(accounts["_orgs"]["op_a"]), 2025, accounts["auditeur"], state="valide")
+    _action(audit, date(2025, 8, 1), ind="B4")  # overdue
+    first = run_job("actions_correctives_echeances", now=datetime(2025, 9, 1, 7))
+    assert first.outcome == "ok" and first.counts["notifications"] == 2
+    second = run_job("actions_correctives_echeances", now=datetime(2025, 9, 2, 7))
+    assert second.outcome == "ok" and second.counts["notifications"] == 0
+    assert db.session.scalar(select(func.count(Notification.id))) == 2
+    planning = run_job("planification_audits", now=datetime(2025, 3, 1, 6))
+    assert planning.outcome == "ok" and planning.counts["deja_presents"] == 1
+
+
 def test_deadline_job_notifies_operator_and_lead(app, accounts, monkeypatch):
     audit = make_audit(make_contract(accounts["_orgs"]["op_a"]), 2025, accounts["auditeur"], state="valide")
     _action(audit, date(2025, 9, 10), ind="A5")             # due in 9 days
