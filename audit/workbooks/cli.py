@@ -27,6 +27,11 @@ def _fail(message: str) -> None:
 
 
 def _arguments(file: str, siret: str, region: str, year: str) -> tuple[bytes, int]:
+    # Options are checked here rather than by click, so every message is in French.
+    for name, value, example in (("--siret", siret, "--siret 12345678901234"),
+                                 ("--region", region, "--region 53"), ("--year", year, "--year 2025")):
+        if not value:
+            _fail(f"Argument {name} manquant (exemple : {example}).")
     error = siret_error(siret)
     if error:
         _fail(f"Argument --siret incorrect : {error}")
@@ -61,9 +66,9 @@ def _print_json(data) -> None:
 
 _common = [
     click.argument("file"),
-    click.option("--siret", required=True, help="SIRET de l'opérateur qui dépose."),
-    click.option("--region", required=True, help="Code INSEE de la région du marché (ex. 53)."),
-    click.option("--year", required=True, help="Année N du bilan (ex. 2025)."),
+    click.option("--siret", help="SIRET de l'opérateur qui dépose."),
+    click.option("--region", help="Code INSEE de la région du marché (ex. 53)."),
+    click.option("--year", help="Année N du bilan (ex. 2025)."),
 ]
 
 

@@ -159,6 +159,12 @@ def test_cli_check_exit_codes_and_json(app, tmp_path):
 
     res = run_cli(app, "check", str(ok), "--siret", "123", "--region", "53", "--year", "2025")
     assert res.exit_code == 2 and "SIRET" in res.output
+    res = run_cli(app, "check", str(ok), "--siret", SIRET_A, "--region", "53")
+    assert res.exit_code == 2 and "Argument --year manquant" in res.output
+    res = run_cli(app, "check", str(ok), "--siret", SIRET_A, "--region", "99", "--year", "2025")
+    assert res.exit_code == 2 and "--region incorrect" in res.output
+    res = run_cli(app, "check", str(tmp_path / "absent.xlsx"), "--siret", SIRET_A, "--region", "53", "--year", "2025")
+    assert res.exit_code == 2 and "Fichier introuvable" in res.output
 
 
 def test_cli_indicators(app, tmp_path):
