@@ -208,6 +208,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-a", action="store_true", help="only the platform's path (b)")
     parser.add_argument("--skip-prototype", action="store_true", help="skip the GROUPING SETS prototype (a')")
     parser.add_argument("--explain", action="store_true", help="write the query plans")
+    parser.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="PostgreSQL session setting for every connection, e.g. jit=off, work_mem=64MB")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args(argv)
     if not args.database_url:
@@ -220,9 +222,23 @@ def main(argv=None) -> int:
     from platform_core.extensions import db
 
     app = make_app(args.database_url)
-    report: dict = {}
+    report: dict = {"pg_settings": args.pg_setting}
     with app.app_context():
         dialect = db.engine.dialect.name
+        if args.pg_setting and dialect == "postgresql":
+            from sqlalchemy import event
+
+            settings = [item.split("=", 1) for item in args.pg_setting]
+
+            @event.listens_for(db.engine, "connect")
+            def _settings(dbapi_conn, record):
+                with dbapi_conn.cursor() as cur:
+                    for name, value in settings:
+                        cur.execute("SELECT set_config(%s, %s, false)", (name, value))
+                dbapi_conn.commit()
+
+            db.engine.dispose()
+            print(f"réglages de session PostgreSQL : {args.pg_setting}")
         years = sorted(db.session.scalars(select(WorkbookVersion.year).distinct()))
         year = args.year or years[-1]
         rows = db.session.scalar(select(func.count()).select_from(beneficiary_rows))
