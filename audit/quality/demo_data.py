@@ -129,6 +129,8 @@ def load() -> str | None:
             _to_valid(audit, lead, {"A5": "NC_MAJEURE", "B4": "NC_MINEURE", "C3": "NC_MINEURE",
                                     "F2": "NON_APPLICABLE"}, today - timedelta(days=122))
             _progress_actions(audit, lead, operator_user, None)
+            overdue = actions_of(audit)[0]  # the major one (A5), due one month ago, not yet proposed
+            overdue.state, overdue.proposal = ActionState.A_PROPOSER.value, ""
         elif scenario == "valide":
             _to_valid(audit, lead, {"C5": "NC_MINEURE", "E2": "NC_MAJEURE"}, today - timedelta(days=20))
             first = actions_of(audit)[:1]
