@@ -33,8 +33,8 @@ from .services import (
 )
 from .views import bp, get_audit_or_404
 
-SHORT = {"CONFORME": "Conforme", "NC_MINEURE": "NC mineure", "NC_MAJEURE": "NC majeure",
-         "NON_APPLICABLE": "Non applicable"}
+# Short cell texts of the heat map (the full label is in the cell's <abbr title>).
+SHORT = {"CONFORME": "Conf.", "NC_MINEURE": "NC min.", "NC_MAJEURE": "NC maj.", "NON_APPLICABLE": "N/A"}
 
 try:  # shared SVG charts (platform_core/charts.py); the data table is always shown
     from platform_core.charts import line_chart

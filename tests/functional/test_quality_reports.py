@@ -50,9 +50,9 @@ def test_heat_map_has_text_in_every_cell(client_for, accounts):
     _validated(accounts, "H-1")
     _validated(accounts, "H-2", org="op_b", region="52")
     text = page(client_for("admin").get("/suivi/audits/carte-thermique?annee=2025"))
-    assert 'class="heat-NC_MAJEURE">NC majeure' in text
-    assert 'class="heat-NON_APPLICABLE">Non applicable' in text
-    assert text.count('class="heat-CONFORME">Conforme') == 2 * 23
+    assert 'class="heat-NC_MAJEURE"><abbr title="Non-conformité majeure">NC maj.</abbr>' in text
+    assert 'class="heat-NON_APPLICABLE"><abbr title="Non applicable">N/A</abbr>' in text
+    assert text.count('class="heat-CONFORME"><abbr title="Conforme">Conf.</abbr>') == 2 * 23
     assert "H-1" in text and "H-2" in text
     assert client_for("operateur").get("/suivi/audits/carte-thermique").status_code == 403
 
