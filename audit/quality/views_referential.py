@@ -2,7 +2,11 @@
 version (validated first: on any error nothing is stored)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+import io
+import zipfile
+import zlib
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from platform_core.exports import xlsx_response
@@ -17,6 +21,30 @@ from .services import is_officer
 from .views import bp
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_MAX_INFLATED = 50 * 1024 * 1024
+
+
+def check_archive(data: bytes) -> None:
+    """Refuse an xlsx that inflates past a bound (measured while inflating, headers are
+    not trusted) or declares a DOCTYPE/ENTITY in an XML part, before openpyxl reads it."""
+    limit = int(current_app.config.get("QUALITY_REFERENTIAL_MAX_INFLATED", IMPORT_MAX_INFLATED))
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                head = b""
+                with zf.open(info) as fh:
+                    while chunk := fh.read(65536):
+                        if len(head) < 2048:
+                            head += chunk[:2048]
+                        total += len(chunk)
+                        if total > limit:
+                            raise UploadRejected(
+                                f"Classeur refusé : son contenu décompressé dépasse {limit // (1024 * 1024) or 1} Mo.")
+                if info.filename.endswith((".xml", ".rels")) and (b"<!DOCTYPE" in head or b"<!ENTITY" in head):
+                    raise UploadRejected("Classeur refusé : déclaration DOCTYPE ou ENTITY interdite dans le fichier.")
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError):
+        raise UploadRejected("Classeur illisible : ce n'est pas un fichier xlsx valide.") from None
 
 
 def _page(selected: ReferentialVersion | None = None, errors=None, status=200):
@@ -59,6 +87,7 @@ def referential_import():
     upload = request.files.get("file")
     try:
         data, kind = read_upload(upload, ("xlsx",), IMPORT_MAX_BYTES)
+        check_archive(data)
         version = import_version(data, upload.filename, current_user)
     except UploadRejected as exc:
         db.session.rollback()

@@ -115,3 +115,18 @@ def test_cli_check_exit_codes(app, tmp_path):
     other.write_text("x")
     result = runner.invoke(args=["referential", "check", str(other)])
     assert result.exit_code == 1 and "non prise en charge" in result.stderr
+
+
+def test_import_refuses_an_archive_inflating_past_the_bound(client_for, app):
+    import zipfile
+
+    officer = client_for("acheteur")
+    data = _edited_export(officer, lambda ws: None)
+    buf = io.BytesIO(data)
+    with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/media/zeros.bin", b"\0" * (3 * 1024 * 1024))
+    app.config["QUALITY_REFERENTIAL_MAX_INFLATED"] = 2 * 1024 * 1024
+    response = officer.post("/suivi/audits/referentiel/import",
+                            data={"file": (io.BytesIO(buf.getvalue()), "bombe.xlsx")}, content_type="multipart/form-data")
+    assert response.status_code == 400 and "décompressé dépasse 2 Mo" in page(response)
+    assert _count_versions() == 1
