@@ -254,7 +254,19 @@ def linked_figures(contract, year: int) -> LinkedFigures:
         return LinkedFigures(None, None, {}, {}, [])
     values = indicators_from_counts(Counts.from_dict(wv.counts), wv.means, wv.finances,
                                     contract.annual_capacity)
-    return LinkedFigures(wv.year, wv.number, values, dict(wv.means or {}), evaluate_alerts(values))
+    return LinkedFigures(wv.year, wv.number, values, dict(wv.means or {}),
+                         evaluate_alerts(values, campaign_thresholds(wv.year)))
+
+
+def campaign_thresholds(year: int) -> dict[str, float]:
+    """The alert thresholds of the year's campaign (workbook domain), defaults otherwise."""
+    try:
+        from audit.workbooks.figures import thresholds_for
+    except ImportError:  # pragma: no cover - the workbook domain always ships it
+        from quality_framework.alerts import DEFAULT_THRESHOLDS
+
+        return dict(DEFAULT_THRESHOLDS)
+    return thresholds_for(year)
 
 
 # ---------------------------------------------------------------- lifecycle

@@ -221,3 +221,14 @@ def test_stale_audit_form_changes_nothing(client_for, setup):
                                            follow_redirects=True)
     assert "modifié entre-temps" in page(response)
     assert _audit(audit.id).state == "planifie"
+
+
+def test_alerts_use_the_campaign_thresholds(client_for, setup):
+    from audit.workbooks.models import AlertThresholds
+
+    contract, audit = setup
+    make_workbook(contract, 2025, {"sorties": 100, "distributions": {"type_sortie": {"ABANDON": 40}}})
+    db.session.add(AlertThresholds(year=2025, thresholds={"taux_abandon": 0.5}))
+    db.session.commit()
+    text = page(client_for("auditeur").get(f"/suivi/audits/{audit.id}/grille"))
+    assert "supérieur au seuil" not in text.split('data-testid="figures-B6"')[1].split('data-testid="indicator-')[0]
