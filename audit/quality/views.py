@@ -212,6 +212,18 @@ def assign(audit_id: int):
         flash("Choisissez un compte ayant le rôle auditeur.", "error")
     elif auditor.id == audit.lead_auditor_id or any(a.auditor_id == auditor.id for a in audit.assignments):
         flash(f"{auditor.full_name} participe déjà à cet audit.", "warning")
+    elif audit.lead_auditor_id is None:
+        # planned without an eligible auditor: the first one designated becomes the lead
+        if db.session.scalar(select(AuditorConflict.id).where(AuditorConflict.auditor_id == auditor.id,
+                                                              AuditorConflict.organisation_id == audit.operator_id)):
+            flash(f"{auditor.full_name} a déclaré un conflit d'intérêts avec {audit.operator.name}.", "error")
+        else:
+            audit.lead_auditor_id = auditor.id
+            journal.record("audit_auditeur_principal", "audit_qualite", audit.id,
+                           f"Auditeur principal désigné : {auditor.email}", before={"auditeur_principal": None},
+                           after={"auditeur_principal": auditor.email})
+            db.session.commit()
+            flash(f"{auditor.full_name} est désigné(e) auditeur principal.", "success")
     else:
         db.session.add(AuditAssignment(audit_id=audit.id, auditor_id=auditor.id))
         journal.record("audit_auditeur_ajoute", "audit_qualite", audit.id, f"Auditeur ajouté : {auditor.email}")

@@ -232,3 +232,16 @@ def test_alerts_use_the_campaign_thresholds(client_for, setup):
     db.session.commit()
     text = page(client_for("auditeur").get(f"/suivi/audits/{audit.id}/grille"))
     assert "supérieur au seuil" not in text.split('data-testid="figures-B6"')[1].split('data-testid="indicator-')[0]
+
+
+def test_officer_designates_a_lead_then_adds_an_auditor(client_for, accounts):
+    contract = make_contract(accounts["_orgs"]["op_a"])
+    audit = make_audit(contract, 2025, None)
+    officer = client_for("acheteur")
+    assert "Désigner l'auditeur principal" in page(officer.get(f"/suivi/audits/{audit.id}"))
+    officer.post(f"/suivi/audits/{audit.id}/auditeurs", data={"auditor_id": accounts["auditeur"]})
+    assert _audit(audit.id).lead_auditor_id == accounts["auditeur"]
+    r = officer.post(f"/suivi/audits/{audit.id}/auditeurs", data={"auditor_id": accounts["operateur"]},
+                     follow_redirects=True)
+    assert "rôle auditeur" in page(r)
+    assert client_for("auditeur").get(f"/suivi/audits/{audit.id}/grille").status_code == 200
