@@ -1,6 +1,7 @@
 """Problems found in a workbook, the collector that builds them from masks, and the result."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +33,15 @@ class Problem:
                 "message": self.message}
 
 
+# C0/C1 control characters (NUL, ESC…): shown as « � » so that a value echoed by the
+# CLI text report cannot drive the terminal (ESC sequences) and the stored JSON holds no NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _clip(value: object) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
         return None
-    text = mask_value(str(value))  # reports are stored: never echo personal data
+    text = _CONTROL.sub("\ufffd", mask_value(str(value)))  # reports are stored: never echo personal data
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
 
 

@@ -7,7 +7,9 @@
   it — now refused before calamine reads it;
 - a NUL character in a cell (Excel escape _x0000_, or a raw byte accepted by calamine)
   broke the one-pass text conversion (ValueError) — now reported as a wrong value;
-- the annotated copy of such a workbook failed (openpyxl refuses control characters).
+- the annotated copy of such a workbook failed (openpyxl refuses control characters);
+- values echoed in reports kept control characters (ESC sequences reached the terminal
+  through the CLI text report) — now shown as U+FFFD.
 """
 from __future__ import annotations
 
@@ -146,8 +148,18 @@ def test_nul_in_cells_is_reported_not_crashing(technique):
     result = check(hc.control_characters(technique))
     bad = {(p.lettre, p.code) for p in result.errors}
     assert ("A", "TYPE_INVALIDE") in bad and ("G", "CODE_INCONNU") in bad
-    nul = [p for p in result.errors if p.valeur and "\x00" in p.valeur]
-    assert nul and all(("attendu" in p.message or "caractères" in p.message) for p in nul)
+    shown = [p for p in result.errors if p.valeur and "\ufffd" in p.valeur]  # NUL, ESC shown as U+FFFD
+    assert shown and all(("attendu" in p.message or "caractères" in p.message) for p in shown)
+
+
+def test_report_values_carry_no_control_characters():
+    """The CLI prints values found in the file: an ESC sequence there would drive the
+    operator's terminal; a NUL cannot be stored in PostgreSQL text."""
+    result = check(hc.control_characters("raw"))
+    text = result.to_text()
+    assert "\x1b" not in text and "\x00" not in text
+    assert "P\ufffd\ufffd\ufffd[31m" in text  # still recognisable, position given
+    assert all("\x00" not in (p.valeur or "") for p in result.errors)
 
 
 @pytest.mark.parametrize("technique", ["raw", "esc", "del"])
