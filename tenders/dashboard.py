@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import select
 
-from platform_core.clock import now
 from platform_core.extensions import db
 from platform_core.roles import ACHETEUR, ADMIN, EVALUATEUR, OPERATEUR
 from platform_core.scheduler import register_job
 from platform_core.ui import Attention, register_dashboard
 
-from .models import Bid, EvaluatorAssignment, Lot, Tender
-from .services import close_due_tenders, deposited_bids, marks_of
+from .models import Bid, EvaluatorAssignment, Tender
+from .services import close_due_tenders
 
 
 def provider(user) -> list[Attention]:

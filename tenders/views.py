@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from platform_core import journal
 from platform_core.clock import now, to_paris

@@ -8,7 +8,6 @@ from flask_login import current_user
 from platform_core.clock import now
 from platform_core.exports import xlsx_response
 from platform_core.roles import ACHETEUR, ADMIN, EVALUATEUR, OBSERVATEUR, OPERATEUR, allow
-from quality_framework import scoring
 
 from .models import CREFOP_OPINIONS, Contract
 from .ocds import release_package

@@ -10,7 +10,6 @@ from platform_core.extensions import db
 from platform_core.models import Organisation
 from tenders import demo
 from tenders.models import Bid, Contract, Tender
-from tests.conftest import page
 
 
 def test_demo_step(app, client):

@@ -2,8 +2,6 @@
 → open → admissibility → marks → moderation → rank → CREFOP → award → Contract."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 
 from platform_core.extensions import db
