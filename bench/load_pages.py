@@ -10,8 +10,9 @@
 3. signs in once as the bench officer (CSRF token read from /connexion) and shares the
    session cookie with N client threads (http.client, one connection per request);
 4. for `--duration` seconds, each client cycles through the pages in its own shuffled
-   order — lot ranking, national indicators, national fund-use report, audit heat map and
-   the trivial /sante, all measured in the same run — then gunicorn is stopped.
+   order — lot ranking, national indicators, national fund-use report, audit heat map, the
+   officer's dashboard and the trivial /sante, all measured in the same run — then
+   gunicorn is stopped.
 
 Prints p50/p95/max per page and the ratio to /sante; `--json FILE` keeps the figures.
 """
@@ -272,6 +273,8 @@ def main(argv=None) -> int:
         "indicateurs nationaux": f"/suivi/bilans/indicateurs/?annee={year}",
         "usage des fonds national": f"/suivi/usage-des-fonds/?annee={year}",
         "carte thermique des audits": f"/suivi/audits/carte-thermique?annee={year}",
+        # not in the issue's list, but the officers' landing page computes the fund-use report
+        "tableau de bord acheteur": "/tableau-de-bord",
     }
     env = {**os.environ, "DATABASE_URL": args.database_url, "CEP_ENV": "development",
            "SCHEDULER_ENABLED": "0", "CEP_INSTANCE_DIR": instance, "UPLOAD_DIR": f"{instance}/files",
