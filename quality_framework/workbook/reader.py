@@ -14,7 +14,7 @@ it to exit 2) for:
 - macro-enabled content (`vbaProject.bin`, or Basic/Scripts in an .ods);
 - a DOCTYPE or ENTITY declaration in any XML part (« billion laughs », XXE);
 - a sheet with more than `max_rows` rows (default 500 000), or whose grid would exceed
-  `max_cells` cells (default 25 000 000: far-apart cells, repeated .ods cells). Both are
+  `max_cells` cells (default 12 000 000: far-apart cells, repeated .ods cells). Both are
   estimated from the XML BEFORE calamine reads the sheet (extent.py): calamine allocates
   the whole rectangle at once and a failed allocation aborts the process.
 
@@ -50,7 +50,7 @@ DEFAULT_MAX_BYTES = 20 * MB
 DEFAULT_MAX_UNCOMPRESSED = 200 * MB
 DEFAULT_MAX_ROWS = 500_000
 DEFAULT_MAX_RATIO = 200
-DEFAULT_MAX_CELLS = 25_000_000
+DEFAULT_MAX_CELLS = 12_000_000  # 500 000 rows × 24 columns; ≈ 125 bytes per cell once read
 MAX_MEMBERS = 5_000
 _RATIO_MIN_SIZE = 1 * MB  # small members may legitimately compress very well
 

@@ -57,6 +57,7 @@ HEAVY = {
     "far_cells": ("refused", ["400 000 lignes et 16 384 colonnes", "Supprimez les cellules"], 30),
     "million_rows": ("refused", ["1 000 000 lignes", "maximum autorisé (500 000 lignes)"], 40),
     "ods_repeated": ("refused", ["1 000 003 lignes", "Supprimez les lignes inutiles"], 30),
+    "ods_repeated_dense": ("refused", ["20 003 lignes et 1 000 colonnes", "cellules autorisées"], 30),
     "big_cell": ("report", ["TYPE_INVALIDE"], 30),
     "all_columns": ("report", [], 90),  # warnings only: COLONNE_INCONNUE × 16 364
 }
