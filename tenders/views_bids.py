@@ -93,7 +93,7 @@ def bid_view(bid_id: int):
                 bid.updated_at = now()
                 if submitting:
                     bid.status, bid.submitted_at = "DEPOSEE", now()
-                if int(request.form.get("version", bid.version)) != bid.version:
+                if request.form.get("version", type=int) not in (None, bid.version):
                     raise StaleDataError
                 _journal(bid, "offre_deposee" if submitting else "offre_enregistree",
                          f"Offre sur le lot {lot.number} {'déposée' if submitting else 'enregistrée en brouillon'}.",
