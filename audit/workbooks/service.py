@@ -10,6 +10,7 @@ Formulas come from quality_framework (validator, indicators); nothing is recompu
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -182,7 +183,7 @@ def upload_path(upload: WorkbookUpload) -> Path:
 
 def _purge_old_copies() -> None:
     limit = time.time() - UPLOAD_RETENTION_SECONDS
-    for path in upload_dir().glob("*.bin"):
+    for path in upload_dir().glob("*"):
         try:
             if path.stat().st_mtime < limit:
                 path.unlink()
@@ -246,11 +247,13 @@ def run_upload(upload_id: int) -> WorkbookUpload:
         upload.error_count, upload.warning_count = len(result.errors), len(result.warnings)
         if not result.valid:
             _finish(upload, "refuse", f"{len(result.errors)} erreur(s) à corriger : rien n'a été enregistré.")
+            annotate(upload, data, result)
             return upload
         _progress(upload, f"Calcul des indicateurs sur {upload.row_count} lignes…")
         upload.preview = _jsonable(preview(result, upload.year, contract.annual_capacity))
         if upload.dry_run:
             _finish(upload, "valide", "Aucune erreur : le classeur peut être déposé. Rien n'a été enregistré.")
+            annotate(upload, data, result)
             return upload
         _progress(upload, f"Enregistrement des {upload.row_count} lignes…")
         user = upload.user
@@ -263,6 +266,7 @@ def run_upload(upload_id: int) -> WorkbookUpload:
         upload = db.session.get(WorkbookUpload, upload_id)
         upload.version_id = version.id
         _finish(upload, "depose", f"Bilan déposé : version {version.number}, {version.row_count} lignes.")
+        annotate(upload, data, result)
         return upload
     except Exception:  # a bug must not leave the job « en cours » forever
         log.exception("traitement du bilan %s en échec", upload_id)
@@ -273,6 +277,49 @@ def run_upload(upload_id: int) -> WorkbookUpload:
         upload.finished_at = now()
         db.session.commit()
         return upload
+
+
+# --------------------------------------------------------------------------- annotated copy
+
+ANNOTATE_LIMIT = 5_000
+
+
+def annotated_path(upload: WorkbookUpload) -> Path:
+    return upload_dir() / f"{upload.id}-annote.xlsx"
+
+
+def annotation_state(upload: WorkbookUpload) -> str | None:
+    """None (nothing to annotate), "pending", "ready" or "failed"."""
+    if not upload.finished or not (upload.error_count or upload.warning_count):
+        return None
+    if annotated_path(upload).exists():
+        return "ready"
+    if annotated_path(upload).with_suffix(".failed").exists() or not upload_path(upload).exists():
+        return "failed"
+    return "pending"
+
+
+def annotate(upload: WorkbookUpload, data: bytes, result: ValidationResult) -> None:
+    """Write the operator's workbook with faulty cells highlighted and commented, AFTER
+    the report is visible: loading and saving a big workbook with openpyxl takes
+    minutes (docs/performance-workbooks.md), so it never delays the report. Past
+    WORKBOOK_ANNOTATE_LIMIT problems only the first ones are marked (the JSON has all)."""
+    if not (result.errors or result.warnings):
+        return
+    from quality_framework.workbook.annotate import annotated_workbook
+
+    limit = current_app.config.get("WORKBOOK_ANNOTATE_LIMIT", ANNOTATE_LIMIT)
+    capped = ValidationResult(errors=result.errors[:limit],
+                              warnings=result.warnings[:max(0, limit - len(result.errors))],
+                              lines=result.lines)
+    final = annotated_path(upload)
+    try:
+        tmp = final.with_suffix(".part")
+        tmp.write_bytes(annotated_workbook(data, capped))
+        os.replace(tmp, final)
+    except Exception:  # the report stays usable; the page says the copy failed
+        log.exception("classeur annoté du dépôt %s en échec", upload.id)
+        final.with_suffix(".failed").write_text("échec", encoding="utf-8")
 
 
 def _finish(upload: WorkbookUpload, outcome: str, message: str) -> None:

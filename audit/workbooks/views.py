@@ -16,24 +16,22 @@ from platform_core.clock import today_paris
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, read_stored, read_upload
 from platform_core.forms import FrenchForm
-from platform_core.exports import xlsx_response
+from platform_core.exports import XLSX_MIMETYPE, xlsx_response
 from platform_core.roles import ACHETEUR, ADMIN, OPERATEUR, allow
 from platform_core.ui import register_nav
 from quality_framework.catalog import SCALAR_INDICATORS
 from quality_framework.workbook import UnreadableWorkbook, read_workbook
-from quality_framework.workbook.annotate import annotated_workbook
 from quality_framework.workbook.template import blank_template
 
 from . import access, service
 from .access import EVERYONE, OFFICERS
 from .models import WorkbookUpload, WorkbookVersion
-from .report import grouped, result_from_report
+from .report import grouped
 
 bp = Blueprint("workbooks", __name__, url_prefix="/bilans")
 register_nav("Bilans d'activité", "audit.workbooks.index", set(EVERYONE), order=20)
 
 XLSX_KINDS = ("xlsx", "ods")
-ANNOTATE_LIMIT = 5_000
 
 
 def campaign_years() -> list[int]:
@@ -153,12 +151,13 @@ def upload():
 def job(upload_id: int):
     upload = access.upload_or_404(current_user, upload_id)
     groups = grouped(upload.report)
+    annotation = service.annotation_state(upload)
     response = Response(render_template(
         "audit/workbooks/job.html", upload=upload, groups=groups,
-        indicator_names=[n for n in SCALAR_INDICATORS],
-        annotated_available=upload.report is not None and service.upload_path(upload).exists(),
-        annotate_limit=current_app.config.get("WORKBOOK_ANNOTATE_LIMIT", ANNOTATE_LIMIT)))
-    if not upload.finished:
+        indicator_names=[n for n in SCALAR_INDICATORS], annotation=annotation,
+        can_redeposit=upload.outcome == "valide" and service.upload_path(upload).exists(),
+        annotate_limit=current_app.config.get("WORKBOOK_ANNOTATE_LIMIT", service.ANNOTATE_LIMIT)))
+    if not upload.finished or annotation == "pending":
         response.headers["Refresh"] = "2"  # the page also carries <meta http-equiv="refresh">
     return response
 
@@ -194,24 +193,16 @@ def job_report(upload_id: int):
 @allow(OPERATEUR, ADMIN, ACHETEUR)
 def job_annotated(upload_id: int):
     upload = access.upload_or_404(current_user, upload_id)
-    path = service.upload_path(upload)
-    if upload.report is None or not path.exists():
-        flash("Le classeur annoté n'est plus disponible (copies conservées 7 jours) : déposez-le à nouveau "
-              "avec « Vérifier sans déposer ».", "warning")
-        return redirect(url_for(".job", upload_id=upload.id))
-    # Commenting cells is slow in openpyxl (docs/performance-workbooks.md): past the limit
-    # only the first problems are annotated; the JSON report always has them all.
-    limit = current_app.config.get("WORKBOOK_ANNOTATE_LIMIT", ANNOTATE_LIMIT)
-    result = result_from_report(upload.report)
-    result.errors = result.errors[:limit]
-    result.warnings = result.warnings[:max(0, limit - len(result.errors))]
-    try:
-        data = annotated_workbook(path.read_bytes(), result)
-    except UnreadableWorkbook as exc:
-        flash(exc.message, "error")
+    state = service.annotation_state(upload)
+    if state != "ready":
+        flash({"pending": "Le classeur annoté est en préparation : cette page se met à jour, réessayez dans un instant.",
+               "failed": "Le classeur annoté n'a pas pu être produit ou n'est plus disponible (copies conservées "
+                         "7 jours) : le rapport ci-dessous et le rapport JSON restent complets."}.get(
+            state, "Aucun problème signalé : pas de classeur annoté."), "warning")
         return redirect(url_for(".job", upload_id=upload.id))
     stem = upload.filename.rsplit(".", 1)[0] or "bilan"
-    return xlsx_response(data, f"{stem}-annote.xlsx")
+    return send_file(service.annotated_path(upload), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"{stem}-annote.xlsx")
 
 
 # --------------------------------------------------------------------------- versions

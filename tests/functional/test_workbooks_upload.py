@@ -273,3 +273,26 @@ def test_annotated_copy_is_capped(app, client_for, setup, tmp_path):
     wb = load_workbook(io.BytesIO(c.get(location + "/annote.xlsx").data))
     assert wb["Beneficiaires"]["E3"].comment is not None
     assert wb["Beneficiaires"]["D7"].comment is None
+
+
+def test_annotated_copy_prepared_after_the_report(app, client_for, setup, tmp_path, monkeypatch):
+    from audit.workbooks import service
+    from tenders.models import Contract
+
+    monkeypatch.setattr(service, "annotate", lambda upload, data, result: None)  # not yet written
+    bad = [list(r) for r in ROWS]
+    bad[0][3] = "X"
+    data = write_workbook(tmp_path / "bad.xlsx", siret=SIRET_A, rows=bad).read_bytes()
+    upload = service.create_upload(data, "bad.xlsx", "xlsx", db.session.get(Contract, setup), 2025, None, True)
+    upload = service.run_upload(upload.id)
+    c = client_for("operateur")
+    r = c.get(f"/suivi/bilans/traitements/{upload.id}")
+    assert "CODE_INCONNU" in page(r)  # the report is there already
+    assert r.headers.get("Refresh") == "2" and "en préparation" in page(r)
+    r = c.get(f"/suivi/bilans/traitements/{upload.id}/annote.xlsx", follow_redirects=True)
+    assert "en préparation" in page(r)
+    monkeypatch.undo()
+    service.annotate(upload, data, service.check(data, upload.contract, 2025))
+    r = c.get(f"/suivi/bilans/traitements/{upload.id}")
+    assert "Refresh" not in r.headers
+    assert c.get(f"/suivi/bilans/traitements/{upload.id}/annote.xlsx").status_code == 200
