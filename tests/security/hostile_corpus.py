@@ -157,21 +157,25 @@ def cfb(streams: dict[str, bytes]) -> bytes:
 
 # ------------------------------------------------------------------ the hostile cases
 
+def repeated_deflate(block: bytes, count: int) -> tuple[bytes, int, int]:
+    """Raw deflate of `block` repeated `count` times, fast: one segment ended by a full
+    flush (no reference to earlier data) is compressed once and repeated.
+    Returns (deflated bytes, CRC-32, uncompressed size)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    segment = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+    end = comp.flush(zlib.Z_FINISH)
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    return segment * count + end, crc, len(block) * count
+
+
 def zip_bomb(inflated_mb: int = 210, *, lying_headers: bool = False) -> bytes:
     """A valid workbook plus one member of zeros inflating to `inflated_mb` MB
     (deflate reaches about 1000:1 on zeros). With `lying_headers`, the local and central
     headers declare 1 KB uncompressed, so only measuring while inflating catches it."""
-    base = valid_xlsx()
-    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
-    chunk = b"\x00" * MB
-    crc, parts = 0, []
-    for _ in range(inflated_mb):
-        parts.append(comp.compress(chunk))
-        crc = zlib.crc32(chunk, crc)
-    parts.append(comp.flush())
-    deflated = b"".join(parts)
-    size = 1024 if lying_headers else inflated_mb * MB
-    return _append_raw_member(base, "xl/media/zeros.bin", deflated, crc, size)
+    deflated, crc, size = repeated_deflate(b"\x00" * MB, inflated_mb)
+    return _append_raw_member(valid_xlsx(), "xl/media/zeros.bin", deflated, crc, 1024 if lying_headers else size)
 
 
 def _append_raw_member(data: bytes, name: str, deflated: bytes, crc: int, size: int) -> bytes:
@@ -453,6 +457,38 @@ def ods_repeated(rows: int = 1_000_000, cols: int = 16_384) -> bytes:
     return _ods(_ods_tables(ben_extra=row))
 
 
+def mimetype_bomb(inflated_mb: int = 1024) -> bytes:
+    """A zip whose `mimetype` member (46 bytes in an .ods, read whole to recognise the
+    format) inflates to `inflated_mb` MB of spaces; honest headers, about 1 KB per MB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("content.xml", b"<office:document-content/>")
+    deflated, crc, size = repeated_deflate(b" " * MB, inflated_mb)
+    return _append_raw_member(out.getvalue(), "mimetype", deflated, crc, size)
+
+
+def corrupt_mimetype() -> bytes:
+    """An .ods whose deflated `mimetype` stream is damaged (zlib error when read)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("mimetype", b"application/vnd.oasis.opendocument.spreadsheet" * 50)
+        zf.writestr("content.xml", b"<office:document-content/>")
+    data = bytearray(out.getvalue())
+    data[40:60] = b"\xff" * 20  # inside the first member's compressed bytes
+    return bytes(data)
+
+
+def unsupported_method(method: int = 99) -> bytes:
+    """A workbook whose members declare compression method 99 (AES), unknown to zipfile."""
+    data = bytearray(valid_xlsx())
+    for sig, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = 0
+        while (i := data.find(sig, start)) != -1:
+            data[i + offset:i + offset + 2] = struct.pack("<H", method)
+            start = i + 4
+    return bytes(data)
+
+
 def formula_without_value() -> bytes:
     """nb_entretiens (column O) of row 2 is a formula with no cached value, as written
     by a generator that does not compute formulas (openpyxl does exactly that)."""
@@ -577,6 +613,12 @@ CASES: dict[str, Case] = {c.name: c for c in [
     Case("ods_repeated_dense", ods_repeated, "bilan.ods",
          "Fichier .ods : une cellule répétée 1 000 colonnes × 20 000 lignes (20 millions de cases)",
          {"rows": 20_000, "cols": 1_000}, {"rows": 20_000, "cols": 1_000}),
+    Case("mimetype_bomb", mimetype_bomb, "bilan.ods",
+         "Fichier .ods dont le membre « mimetype » se décompresse en 1 Go d'espaces",
+         {"inflated_mb": 1024}, {"inflated_mb": 1024}),
+    Case("corrupt_mimetype", corrupt_mimetype, "bilan.ods", "Fichier .ods au membre « mimetype » endommagé"),
+    Case("unsupported_method", unsupported_method, "bilan.xlsx",
+         "Classeur dont les membres annoncent la compression 99 (AES), inconnue"),
     Case("formula_no_value", formula_without_value, "bilan.xlsx", "Formule sans valeur calculée"),
     Case("control_raw", lambda: control_characters("raw"), "bilan.xlsx",
          "Octets NUL et de contrôle bruts dans le XML des cellules"),

@@ -32,7 +32,13 @@ from tests.security.test_hostile_uploads import FRENCH
 
 VALID_CASES = {"external_links", "huge_dimension", "sheet_names"}  # readable and without error
 SLOW_CASES = {"all_columns"}  # 16 384 columns: seconds of validation, covered in test_hostile_uploads
-CASES = sorted(set(hc.CASES) - SLOW_CASES)
+# Read whole by the upload form's type check: 1 GB in this process; see the subprocess test below.
+MEMORY_CASES = {"mimetype_bomb"}
+# Known bugs of platform_core/files.py (not this domain's file, reported to the lead):
+# sniff_kind() lets zlib.error escape (HTTP 500) for a damaged `mimetype` member.
+PLATFORM_BUGS = {"corrupt_mimetype": "platform_core.files.sniff_kind: zlib.error not caught -> HTTP 500"}
+CASES = [pytest.param(n, marks=pytest.mark.xfail(reason=PLATFORM_BUGS[n], strict=False)) if n in PLATFORM_BUGS
+         else n for n in sorted(set(hc.CASES) - SLOW_CASES - MEMORY_CASES)]
 
 
 @pytest.fixture
@@ -127,3 +133,25 @@ def test_failed_attempt_keeps_only_the_job_and_a_temporary_copy(app, operator):
     annotated = client.get(f"/suivi/bilans/traitements/{upload.id}/annote.xlsx")
     assert annotated.status_code == 302  # no report, no annotated copy: the file is never re-read
     assert annotated.headers["Location"].endswith(f"/traitements/{upload.id}")
+
+
+SNIFF_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 ** 2, 1536 * 1024 ** 2))
+from platform_core.files import sniff_kind
+from tests.security import hostile_corpus as hc
+data = hc.mimetype_bomb(2048)  # 2 MB on the wire, 2 GB once the `mimetype` member is read
+print(sniff_kind(data))
+"""
+
+
+@pytest.mark.xfail(reason="platform_core.files.sniff_kind reads the whole `mimetype` member: "
+                          "a 2 MB upload makes it allocate 2 GB (MemoryError under 1.5 GB)", strict=False)
+def test_upload_type_check_reads_a_bounded_mimetype():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", SNIFF_CHILD], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-500:]

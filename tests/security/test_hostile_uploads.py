@@ -39,6 +39,8 @@ REFUSED = {
     "ods_xxe": ["DOCTYPE/ENTITY", "refusé par sécurité"],
     "many_members": ["trop volumineux", "anormalement compressé"],
     "control_ref": ["corrompu", "Enregistrez-le à nouveau"],  # &#0; is not well-formed XML
+    "corrupt_mimetype": ["corrompu", "mimetype"],
+    "unsupported_method": ["corrompu", "Enregistrez-le à nouveau"],
 }
 # name -> (error codes expected, warning codes expected) — exactly these, nothing else
 REPORTED = {
@@ -53,6 +55,7 @@ REPORTED = {
 # Heavy cases, run in the memory-limited child: name -> (outcome, words or codes, time guard in s)
 HEAVY = {
     "zip_bomb": ("refused", ["trop volumineux (plus de 200 Mo)", "refusé par sécurité"], 30),
+    "mimetype_bomb": ("refused", ["trop volumineux (plus de 200 Mo)"], 30),
     "zip_bomb_lying": ("refused", ["corrompu", "Enregistrez-le à nouveau"], 30),
     "far_cells": ("refused", ["400 000 lignes et 16 384 colonnes", "Supprimez les cellules"], 30),
     "million_rows": ("refused", ["1 000 000 lignes", "maximum autorisé (500 000 lignes)"], 40),

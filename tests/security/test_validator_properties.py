@@ -177,7 +177,8 @@ def test_header_order_case_and_accents_do_not_change_the_result(data, drawn, bro
     varied = check_on_disk(hc.valid_xlsx(permuted, headers=headers))
 
     def key(result):
-        return sorted((p.feuille, p.ligne, p.colonne, p.code, p.valeur) for p in result.errors + result.warnings)
+        return sorted((p.feuille, p.ligne or 0, p.colonne or "", p.code, p.valeur or "")
+                      for p in result.errors + result.warnings)
 
     assert key(varied) == key(canonical)
     assert varied.valid == canonical.valid == (not broken)
