@@ -17,7 +17,7 @@ from .generator import HIGH_ABANDON, MANY_SHORT, NORMAL, generate_workbook
 from .models import WorkbookVersion
 
 DEMO_YEARS = (2024, 2025)
-ROWS_MIN, ROWS_MAX = 400, 1200
+ROWS_MIN, ROWS_MAX = 400, 1000
 
 
 def _profile(index: int):
