@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 from flask import current_app
@@ -53,15 +54,17 @@ def sniff_kind(data: bytes) -> str | None:
                 if any(n.lower().endswith("vbaproject.bin") for n in names):
                     return None  # macro-enabled: never accepted
                 if "mimetype" in names:
-                    mimetype = zf.read("mimetype").decode("ascii", "replace").strip()
+                    # Read a bounded prefix: a « mimetype » member can be a zip bomb.
+                    with zf.open("mimetype") as member:
+                        mimetype = member.read(100).decode("ascii", "replace").strip()
                     return {MEDIA_TYPES["ods"]: "ods", MEDIA_TYPES["odt"]: "odt"}.get(mimetype)
                 if "[Content_Types].xml" in names:
                     if any(n.startswith("xl/") for n in names):
                         return "xlsx"
                     if any(n.startswith("word/") for n in names):
                         return "docx"
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, zlib.error):
+            return None  # damaged or unsupported archive: not one of our types
     return None
 
 

@@ -36,7 +36,7 @@ SLOW_CASES = {"all_columns"}  # 16 384 columns: seconds of validation, covered i
 MEMORY_CASES = {"mimetype_bomb"}
 # Known bugs of platform_core/files.py (not this domain's file, reported to the lead):
 # sniff_kind() lets zlib.error escape (HTTP 500) for a damaged `mimetype` member.
-PLATFORM_BUGS = {"corrupt_mimetype": "platform_core.files.sniff_kind: zlib.error not caught -> HTTP 500"}
+PLATFORM_BUGS: dict[str, str] = {}  # fixed in platform_core/files.py: none known
 CASES = [pytest.param(n, marks=pytest.mark.xfail(reason=PLATFORM_BUGS[n], strict=False)) if n in PLATFORM_BUGS
          else n for n in sorted(set(hc.CASES) - SLOW_CASES - MEMORY_CASES)]
 
@@ -145,8 +145,6 @@ print(sniff_kind(data))
 """
 
 
-@pytest.mark.xfail(reason="platform_core.files.sniff_kind reads the whole `mimetype` member: "
-                          "a 2 MB upload makes it allocate 2 GB (MemoryError under 1.5 GB)", strict=False)
 def test_upload_type_check_reads_a_bounded_mimetype():
     import subprocess
     import sys
