@@ -52,7 +52,8 @@ def _cell_strings(values: pd.Series, cells: np.ndarray) -> np.ndarray:
     out[is_none] = ""
     if is_float.any():
         floats = cells[is_float].astype(float)
-        integral = np.isfinite(floats) & (np.mod(floats, 1) == 0) & (np.abs(floats) < 1e15)
+        with np.errstate(invalid="ignore"):  # inf % 1 is NaN, and inf is not integral anyway
+            integral = np.isfinite(floats) & (np.mod(floats, 1) == 0) & (np.abs(floats) < 1e15)
         as_text = floats.astype(str).astype(object)
         as_text[integral] = floats[integral].astype(np.int64).astype(str)
         as_text[np.isnan(floats)] = ""  # a NaN (grid built with pandas) is an empty cell
