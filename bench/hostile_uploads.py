@@ -232,21 +232,17 @@ ce plafond ; la décision revient à l'équipe (volumétrie réelle des opérate
 16 384 colonnes (all_columns) reste lente à valider (coût par colonne du validateur, ≈ 1 ms par
 colonne hors charge) mais bornée.
 
-## Défauts trouvés hors du lecteur (platform_core, signalés, non corrigés ici)
+## Défaut trouvé hors du lecteur (platform_core), corrigé par le responsable
 
-`platform_core/files.py` `sniff_kind()` (contrôle du type au dépôt, avant le lecteur) lit le membre
-`mimetype` en entier et ne rattrape que `BadZipFile`/`OSError`/`ValueError` :
+`platform_core/files.py` `sniff_kind()` (contrôle du type au dépôt, avant le lecteur) lisait le
+membre `mimetype` en entier et ne rattrapait que `BadZipFile`/`OSError`/`ValueError` :
 
-- **mimetype_bomb** : un dépôt de 2 Mo dont le membre `mimetype` se décompresse en 2 Go fait
-  allouer 2 Go au processus web (MemoryError sous 1,5 Go ; au-delà, le tueur OOM). Le lecteur,
-  lui, refuse ce fichier (borne de décompression). Correctif proposé :
-  `zf.open("mimetype").read(100)` au lieu de `zf.read("mimetype")`.
-- **corrupt_mimetype** : un flux `mimetype` endommagé lève `zlib.error` → **HTTP 500** ; de même
-  `NotImplementedError` (méthode de compression inconnue) et `RuntimeError` (membre chiffré)
-  si elles surviennent à cet endroit. Correctif proposé : rattraper aussi `zlib.error`,
-  `NotImplementedError`, `RuntimeError`, `EOFError` et renvoyer `None` (type non reconnu).
+- **mimetype_bomb** : un dépôt de 2 Mo dont le membre `mimetype` se décompresse en 2 Go faisait
+  allouer 2 Go au processus web (MemoryError sous 1,5 Go ; au-delà, le tueur OOM) ;
+- **corrupt_mimetype** : un flux `mimetype` endommagé levait `zlib.error` → **HTTP 500**.
 
-Ces deux cas sont enregistrés en `xfail` dans tests/security/test_hostile_http.py.
+Corrigé au commit b12466a (lecture d'un préfixe borné, archive endommagée = type inconnu) ;
+tests/security/test_hostile_http.py le vérifie (dont un processus limité à 1,5 Go).
 
 ## Ce que l'application garde d'un dépôt refusé
 
