@@ -54,6 +54,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_I18N_ENABLED": False,  # WTForms' own French messages (see platform_core/forms.py)
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Quality audits: yearly planning day (MM-DD), corrective-action delays in months.
+        "AUDIT_PLANNING_DAY": os.environ.get("AUDIT_PLANNING_DAY", "03-01"),
+        "QUALITY_DUE_MONTHS": {"NC_MAJEURE": _int("QUALITY_DUE_MONTHS_MAJOR", 3),
+                               "NC_MINEURE": _int("QUALITY_DUE_MONTHS_MINOR", 6)},
+        "QUALITY_EVIDENCE_MAX_BYTES": _int("QUALITY_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024),
     }
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] + 1024 * 1024  # form overhead
     if overrides:
