@@ -9,6 +9,7 @@ from platform_core.clock import now
 from platform_core.extensions import db
 
 from .models import Contract, Tender
+from .services import load_bids
 
 OCID_PREFIX = "ocds-cepfc"
 _STATUS = {"BROUILLON": "planning", "PUBLIEE": "active", "CLOTUREE": "active", "OUVERTE": "active",
@@ -25,6 +26,7 @@ def release_package(tender: Tender) -> dict:
     parties, bids, awards, contracts = [buyer], [], [], []
     decided = [lot for lot in tender.lots if lot.status in ("ATTRIBUE", "INFRUCTUEUX")]
     seen = set()
+    load_bids(decided)  # bids and tenderers in a few statements, not one per lot and bid
     for lot in decided:
         for bid in [b for b in lot.bids if b.status == "DEPOSEE"]:
             org = bid.operator

@@ -10,15 +10,24 @@ from platform_core.formatting import fr_datetime
 from quality_framework import scoring
 
 from .models import Tender
-from .services import criterion_label, marks_of, rank_lot
+from .services import criterion_label, deposited_bids, load_bids, marks_by_bid, rank_lot
 
 
-def lot_rows(lot) -> list[dict]:
-    rows = []
-    for bid, r in rank_lot(lot):
-        marks = [m for m in marks_of(bid)]
-        rows.append({"bid": bid, "ranked": r, "marks": marks})
-    return rows
+def lot_rows(lot, marks: dict | None = None) -> list[dict]:
+    """`marks`: marks by bid id, when the caller loaded them for several lots at once."""
+    if marks is None:
+        load_bids([lot])
+        marks = marks_by_bid(b.id for b in deposited_bids(lot))
+    return [{"bid": bid, "ranked": r, "marks": marks.get(bid.id, [])} for bid, r in rank_lot(lot, marks)]
+
+
+def tender_rows(tender: Tender) -> list[tuple]:
+    """[(lot, lot_rows)] for every lot: bids, operators, documents and marks of the whole
+    tender are loaded in a few statements, whatever the number of lots and bids."""
+    lots = list(tender.lots)
+    load_bids(lots)
+    marks = marks_by_bid(b.id for lot in lots for b in deposited_bids(lot))
+    return [(lot, lot_rows(lot, marks)) for lot in lots]
 
 
 def report_headers(tender: Tender) -> list[str]:
@@ -60,8 +69,7 @@ def build_xlsx(tender: Tender) -> bytes:
     wb = new_workbook()
     summary = wb.create_sheet("Synthèse")
     summary_rows = []
-    for lot in tender.lots:
-        rows = lot_rows(lot)
+    for lot, rows in tender_rows(tender):
         ws = wb.create_sheet(f"Lot {lot.number}"[:31])
         add_table(ws, report_headers(tender), [report_row(tender, row) for row in rows])
         first = next((row for row in rows if row["ranked"].rank == 1), None)

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from platform_core import journal
 from platform_core.clock import now
@@ -16,7 +18,7 @@ from platform_core.notifications import notify
 from platform_core.roles import ACHETEUR, ADMIN
 from quality_framework import scoring
 
-from .models import TENDER_STATUSES, Bid, EvaluatorAssignment, Lot, ManualMark, Tender
+from .models import TENDER_STATUSES, Bid, BidDocument, EvaluatorAssignment, Lot, ManualMark, Tender
 
 OFFICER_ROLES = (ACHETEUR, ADMIN)
 
@@ -150,13 +152,51 @@ def automatic_verdict(bid: Bid) -> list[tuple[str, str]]:
 
 
 def marks_of(bid: Bid) -> list[ManualMark]:
-    return list(db.session.scalars(select(ManualMark).where(ManualMark.bid_id == bid.id)
-                                   .order_by(ManualMark.criterion, ManualMark.id)).all())
+    return marks_by_bid([bid.id]).get(bid.id, [])
 
 
-def manual_scores(bid: Bid) -> dict[str, scoring.ManualScore]:
+def marks_by_bid(bid_ids) -> dict[int, list[ManualMark]]:
+    """Every mark of these bids in one statement (with their authors), by bid id,
+    ordered by criterion then id. Pages over many bids call this once, never per bid."""
+    ids = list(bid_ids)
+    out: dict[int, list[ManualMark]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for m in db.session.scalars(select(ManualMark).where(ManualMark.bid_id.in_(ids))
+                                .options(selectinload(ManualMark.evaluator))
+                                .order_by(ManualMark.criterion, ManualMark.id)).all():
+        out[m.bid_id].append(m)
+    return out
+
+
+def load_bids(lots) -> None:
+    """Fill `lot.bids` of these lots, with each bid's operator and documents (and their
+    stored files), in a constant number of statements whatever the number of bids."""
+    lots = [lot for lot in lots if not _bids_loaded(lot)]
+    if not lots:
+        return
+    bids = db.session.scalars(
+        select(Bid).where(Bid.lot_id.in_([lot.id for lot in lots])).order_by(Bid.id)
+        .options(selectinload(Bid.operator),
+                 selectinload(Bid.documents).selectinload(BidDocument.stored_file))).all()
+    by_lot: dict[int, list[Bid]] = {lot.id: [] for lot in lots}
+    for b in bids:
+        by_lot[b.lot_id].append(b)
+    for lot in lots:
+        if "bids" in lot.__dict__:
+            continue  # already loaded (maybe with pending changes): keep it
+        set_committed_value(lot, "bids", by_lot[lot.id])
+
+
+def _bids_loaded(lot: Lot) -> bool:
+    """True when lot.bids and each bid's operator and documents are already in memory."""
+    return "bids" in lot.__dict__ and all("operator" in b.__dict__ and "documents" in b.__dict__
+                                          for b in lot.bids)
+
+
+def manual_scores(bid: Bid, marks: list[ManualMark] | None = None) -> dict[str, scoring.ManualScore]:
     by_criterion: dict[str, dict] = {}
-    for m in marks_of(bid):
+    for m in marks_of(bid) if marks is None else marks:
         entry = by_criterion.setdefault(m.criterion, {"marks": [], "moderated": None})
         if m.is_moderation:
             entry["moderated"] = m.mark
@@ -165,18 +205,22 @@ def manual_scores(bid: Bid) -> dict[str, scoring.ManualScore]:
     return {c: scoring.ManualScore(tuple(v["marks"]), v["moderated"]) for c, v in by_criterion.items()}
 
 
-def rank_lot(lot: Lot) -> list[tuple[Bid, scoring.RankedBid]]:
+def rank_lot(lot: Lot, marks: dict[int, list[ManualMark]] | None = None) -> list[tuple[Bid, scoring.RankedBid]]:
     """Score and rank the lot's deposited bids; a bid is admissible when the officer
-    confirmed it (or, before confirmation, when the automatic verdict is clean)."""
+    confirmed it (or, before confirmation, when the automatic verdict is clean).
+    `marks`: the marks by bid id when the caller already loaded them (marks_by_bid)."""
+    load_bids([lot])
     bids = deposited_bids(lot)
     if not bids:
         return []
+    if marks is None:
+        marks = marks_by_bid(b.id for b in bids)
     tender = lot.tender
     scoring_bids = []
     for b in bids:
         admissible = b.admissible if b.admissible is not None else not automatic_verdict(b)
         scoring_bids.append(scoring.Bid(str(b.id), bid_answers(b), b.submitted_at, admissible,
-                                        manual_scores(b)))
+                                        manual_scores(b, marks.get(b.id, []))))
     ranked = scoring.rank_bids(scoring_bids, lot_spec(lot), tender.weights, tender_params(tender))
     by_id = {str(b.id): b for b in bids}
     return [(by_id[r.bid.id], r) for r in ranked]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from platform_core import journal
 from platform_core.clock import now
@@ -18,7 +19,7 @@ from quality_framework import scoring
 
 from .models import CREFOP_OPINIONS, Bid, Contract, EvaluatorAssignment, Lot, ManualMark
 from .services import (assignment_for, automatic_verdict, can_read_bids, criterion_label, deposited_bids,
-                       get_lot, get_tender, is_officer, marks_of, rank_lot, record_closing,
+                       get_lot, get_tender, is_officer, load_bids, marks_by_bid, rank_lot, record_closing,
                        refresh_tender_progress, set_status, users_with_role)
 from .views import bp
 
@@ -82,14 +83,16 @@ def lot_view(lot_id: int):
                                count=len(deposited_bids(lot)) if officer else None,
                                evaluators=users_with_role(EVALUATEUR) if officer else [],
                                assignments=_assignments(lot))
-    ranked = rank_lot(lot)
+    load_bids([lot])
+    marks_by = marks_by_bid(b.id for b in deposited_bids(lot))  # once for the lot, not per bid
+    ranked = rank_lot(lot, marks_by)
     manual = tender.manual_criteria or []
     assignments = _assignments(lot)
     submitted_ids = {a.user_id for a in assignments if a.marks_submitted_at}
     me_submitted = assignment is not None and assignment.marks_submitted_at is not None
     rows = []
     for bid, r in ranked:
-        marks = marks_of(bid)
+        marks = marks_by.get(bid.id, [])
         mine = {m.criterion: m for m in marks if not m.is_moderation and m.evaluator_id == current_user.id}
         # Others' marks: only submitted ones, and for an evaluator only after submitting his own.
         others = [m for m in marks if not m.is_moderation and m.evaluator_id != current_user.id
@@ -106,6 +109,7 @@ def lot_view(lot_id: int):
 
 def _assignments(lot: Lot) -> list[EvaluatorAssignment]:
     return list(db.session.scalars(select(EvaluatorAssignment).where(EvaluatorAssignment.lot_id == lot.id)
+                                   .options(selectinload(EvaluatorAssignment.user))
                                    .order_by(EvaluatorAssignment.id)).all())
 
 
@@ -252,8 +256,10 @@ def submit_marks(lot_id: int):
         abort(404)
     codes = lot.tender.manual_codes()
     missing = 0
-    for bid in [b for b in deposited_bids(lot) if b.admissible]:
-        have = {m.criterion for m in marks_of(bid) if m.evaluator_id == current_user.id and not m.is_moderation}
+    admissible = [b for b in deposited_bids(lot) if b.admissible]
+    marks_by = marks_by_bid(b.id for b in admissible)
+    for bid in admissible:
+        have = {m.criterion for m in marks_by[bid.id] if m.evaluator_id == current_user.id and not m.is_moderation}
         missing += len(set(codes) - have)
     if missing:
         flash(f"Soumission impossible : {missing} note(s) manquante(s).", "error")

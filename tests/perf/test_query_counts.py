@@ -124,11 +124,6 @@ PAGES = [
 # Pages whose statement count still grows with the data: {page id: why / owner}. Each is
 # an xfail(strict) so the test turns red — to be removed from here — once it is fixed.
 KNOWN_GROWTH: dict[str, str] = {
-    "classement-lot": (
-        "tenders (owner: tenders engineer): /appels-offres/lots/<id> sends 2 queries per bid for its "
-        "marks (marks_of() in rank_lot/manual_scores and again in lot_view) plus one per bid for "
-        "bid.operator and bid.documents: 22 statements with 3 bids, 46 with 9. Fix: load the "
-        "lot's marks once (ManualMark.bid_id IN …) and selectinload Bid.operator/Bid.documents."),
 }
 
 
