@@ -3,6 +3,7 @@
 <desc>; pages must also show the figures as a table (RGAA)."""
 from __future__ import annotations
 
+from itertools import count
 from typing import Callable, Sequence
 
 from markupsafe import Markup, escape
@@ -13,6 +14,7 @@ from .formatting import fr_number
 PALETTE = ("#000091", "#e1000f", "#009081", "#b34000", "#6a6af4", "#a558a0", "#716043", "#00a95f",
            "#fc5d00", "#417dc4")
 WIDTH = 720
+_ids = count(1)  # unique title/desc ids when a page holds several charts (RGAA)
 
 
 def _fmt(value_format: Callable | None, value) -> str:
@@ -22,9 +24,10 @@ def _fmt(value_format: Callable | None, value) -> str:
 
 
 def _svg(height: int, title: str, desc: str, body: list[str]) -> Markup:
+    n = next(_ids)
     head = (f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
-            f'height="{height}" xmlns="http://www.w3.org/2000/svg" aria-labelledby="t d">'
-            f'<title>{escape(title)}</title><desc>{escape(desc)}</desc>')
+            f'height="{height}" xmlns="http://www.w3.org/2000/svg" aria-labelledby="chart-t{n} chart-d{n}">'
+            f'<title id="chart-t{n}">{escape(title)}</title><desc id="chart-d{n}">{escape(desc)}</desc>')
     return Markup(head + "".join(body) + "</svg>")
 
 

@@ -30,3 +30,10 @@ def test_stacked_and_line_charts_are_valid_svg():
     assert len(list(stacked.iter(f"{NS}rect"))) == 4 + 2  # bars + legend
     line = _parse(line_chart(["2024", "2025"], {"Entrées": [10, None], "Sorties": [5, 8]}, "Tendance"))
     assert len(list(line.iter(f"{NS}polyline"))) == 1  # a series with one point has no line
+
+
+def test_each_chart_has_its_own_label_ids():
+    first, second = _parse(bar_chart([("a", 1.0)], "Un")), _parse(bar_chart([("b", 2.0)], "Deux"))
+    ids = {first.find(f"{NS}title").get("id"), second.find(f"{NS}title").get("id")}
+    assert len(ids) == 2
+    assert first.get("aria-labelledby").split()[0] == first.find(f"{NS}title").get("id")
