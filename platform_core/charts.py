@@ -94,8 +94,10 @@ def line_chart(x_labels: Sequence[str], series: dict[str, Sequence[float | None]
                value_format: Callable | None = None) -> Markup:
     """One line per series over the x labels (years); gaps where a value is None."""
     left, top, bottom, right = 70, 30, 50, 20
-    height = 260
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    legend_rows = (len(series) + 3) // 4  # four legend entries per line
+    plot_h = 180
+    height = top + plot_h + bottom + 20 * (legend_rows - 1)
+    plot_w = WIDTH - left - right
     values = [v for s in series.values() for v in s if v is not None]
     vmax = max(values + [0]) or 1
     n = max(1, len(x_labels) - 1)
@@ -121,8 +123,9 @@ def line_chart(x_labels: Sequence[str], series: dict[str, Sequence[float | None]
         if len(points) > 1:
             body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="2"/>')
         lx = left + (j % 4) * (plot_w // 4)
-        body.append(f'<rect x="{lx}" y="{height - 16}" width="12" height="12" fill="{colour}"/>'
-                    f'<text x="{lx + 16}" y="{height - 5}">{escape(name)[:26]}</text>')
+        ly = top + plot_h + 28 + 20 * (j // 4)
+        body.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{colour}"/>'
+                    f'<text x="{lx + 16}" y="{ly + 11}">{escape(name)[:26]}</text>')
     desc = "; ".join(f"{name} : " + ", ".join(f"{x} {_fmt(value_format, v)}" for x, v in zip(x_labels, vals))
                      for name, vals in series.items())
     return _svg(height, title, desc, body)

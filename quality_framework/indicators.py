@@ -248,7 +248,7 @@ def _clean(value: Any, is_date: bool) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     columns = {}
     for name in ROW_COLUMNS + ("row_number",):
         if name not in df.columns:
@@ -272,7 +272,7 @@ def counts_from_frame(df: pd.DataFrame, year: int) -> Counts:
         with engine.begin() as conn:
             metadata.create_all(conn)
             conn.execute(versions.insert(), [{"id": 1}])
-            records = _frame_records(df)
+            records = frame_records(df)
             for record in records:
                 record["workbook_version_id"] = 1
             if records:

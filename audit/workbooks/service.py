@@ -24,7 +24,7 @@ from platform_core.clock import now
 from platform_core.extensions import db
 from platform_core.files import store_bytes
 from quality_framework.indicators import (
-    Counts, _frame_records, counts_by_version, counts_from_frame, indicators_from_counts,
+    Counts, frame_records, counts_by_version, counts_from_frame, indicators_from_counts,
 )
 from quality_framework.workbook import (
     RawWorkbook, UnreadableWorkbook, ValidationResult, read_workbook, validate_workbook,
@@ -104,7 +104,7 @@ def preview(result: ValidationResult, year: int, capacity: float | None) -> dict
 # --------------------------------------------------------------------------- import
 
 def _records(result: ValidationResult, version_id: int) -> list[dict]:
-    records = _frame_records(result.beneficiaries)
+    records = frame_records(result.beneficiaries)
     for record in records:
         record["workbook_version_id"] = version_id
     return records

@@ -37,3 +37,11 @@ def test_each_chart_has_its_own_label_ids():
     ids = {first.find(f"{NS}title").get("id"), second.find(f"{NS}title").get("id")}
     assert len(ids) == 2
     assert first.get("aria-labelledby").split()[0] == first.find(f"{NS}title").get("id")
+
+
+def test_line_chart_legend_wraps_without_overlap():
+    series = {f"Série {i}": [i, i + 1] for i in range(6)}
+    svg = _parse(line_chart(["2024", "2025"], series, "Six séries"))
+    legend = [(r.get("x"), r.get("y")) for r in svg.iter(f"{NS}rect")]
+    assert len(legend) == 6 and len(set(legend)) == 6
+    assert float(svg.get("height")) >= max(float(y) for _, y in legend) + 12
