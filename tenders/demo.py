@@ -24,10 +24,20 @@ from .services import automatic_verdict, deposited_bids, rank_lot, set_status
 
 REFERENCE = "AO-CEP-2024-2027"
 OPEN_REFERENCE = "AO-CEP-2028-2031"
-# Expected annual entries per region lot (fictitious, scaled on population).
-DEMAND = {"11": 15000, "24": 3600, "27": 4000, "28": 4800, "32": 9000, "44": 8000, "52": 5500, "53": 5000,
-          "75": 9000, "76": 9000, "84": 11000, "93": 7500, "94": 2000, "01": 2000, "02": 2000, "03": 2000,
-          "04": 3500, "06": 2000}
+# Reduced demonstration volumes (« volumes de démonstration réduits »): the workbook demo
+# (audit/workbooks/demo.py) imports at most 1 000 rows per contract-year, i.e. about 850
+# entries dated in the year (15 % of its paths start in N-1). Demand and capacities are
+# scaled on that so taux_realisation (entries / capacity) looks like a real year.
+DEMAND = {"11": 1400, "24": 1050, "27": 1100, "28": 1100, "32": 1250, "44": 1250, "52": 1150, "53": 1100,
+          "75": 1300, "76": 1300, "84": 1350, "93": 1200, "94": 1000, "01": 1000, "02": 1000, "03": 1000,
+          "04": 1050, "06": 1000}
+# Capacity of the (single) strong bid of each lot, i.e. of the future Contract. 850–950: the
+# workbook demo generates ~0.89–0.92 × capacity entries (≈ 90 %); Île-de-France and Occitanie
+# commit more than they will deliver (≈ 74 % and 77 %): they show the « taux de réalisation » alert.
+WINNER_CAPACITY = {"11": 1150, "76": 1100, "84": 950, "75": 940, "32": 930, "44": 920, "93": 910, "52": 900,
+                   "53": 900, "28": 880, "27": 880, "24": 870, "04": 870, "94": 850, "01": 850, "02": 860,
+                   "03": 850}
+DEMO_NOTE = "volumes de démonstration réduits"
 # Extra bids outside the home region: (operator index, region, strong?, defect).
 EXTRA_BIDS = [
     (1, "53", False, None), (0, "52", False, None), (7, "28", False, None), (2, "24", False, None),
@@ -44,16 +54,18 @@ def _pdf(text: str) -> bytes:
             ).encode("utf-8")
 
 
-def _answers(rng: random.Random, lot_deps: list[str], demand: int, strong: bool) -> dict:
-    share = rng.uniform(0.9, 1.0) if strong else rng.uniform(0.45, 0.7)
-    capacity = int(round(demand * share, -1))
+def _answers(rng: random.Random, lot_deps: list[str], demand: int, strong: bool,
+             capacity: int | None = None) -> dict:
+    if capacity is None:  # weak bids: well below the strong one (850 at least) on every lot
+        capacity = int(round(demand * rng.uniform(0.4, 0.55), -1))
     etp = round(capacity / rng.uniform(190, 215), 1)
     n = math.ceil(etp * 1.1)
     deps = lot_deps if strong else lot_deps[:1]
     sites = [{"commune": f"Site fictif {d}-{i + 1}", "departement": d, "type": "PERMANENT" if i == 0 else "PERMANENCE"}
              for d in deps for i in range(1 if not strong else 2)]
     channels = list(scoring.REMOTE_CHANNELS) if strong else ["TELEPHONE"]
-    per_entry = rng.uniform(450, 600) if strong else rng.uniform(600, 700)
+    # € per committed entry: 580–690 for the strong bid (0.5–0.8 M€/year), 650–750 otherwise.
+    per_entry = rng.uniform(580, 690) if strong else rng.uniform(650, 750)
     return {
         "capacite_annuelle": capacity, "etp_conseillers": etp,
         "delai_premier_rdv_jours": rng.choice([4, 5, 6, 8]) if strong else rng.choice([10, 12, 15]),
@@ -92,14 +104,15 @@ def _user(email: str) -> User | None:
 def _load_closed_call(acheteur, evaluators, operators) -> str:
     rng = random.Random(2024)
     deadline = datetime(2023, 4, 28, 10, 0)
-    t = _tender(REFERENCE, "Appel d'offres national CEP 2024–2027 (démonstration, fictif)", date(2024, 1, 1),
-                date(2027, 12, 31), datetime(2023, 2, 1, 9, 0), deadline, acheteur)
+    t = _tender(REFERENCE, f"Appel d'offres national CEP 2024–2027 (démonstration, fictif ; {DEMO_NOTE})",
+                date(2024, 1, 1), date(2027, 12, 31), datetime(2023, 2, 1, 9, 0), deadline, acheteur)
     lots = {lot.region_codes[0]: lot for lot in t.lots}
     plan = [(i, region, True, None) for i, (_, region) in enumerate(DEMO_OPERATORS)] + EXTRA_BIDS
     for k, (i, region, strong, defect) in enumerate(plan):
         lot, org = lots[region], operators[i]
         bid = Bid(lot_id=lot.id, operator_id=org.id, status="DEPOSEE",
-                  answers=_answers(rng, lot.departements(), lot.annual_demand, strong),
+                  answers=_answers(rng, lot.departements(), lot.annual_demand, strong,
+                                   WINNER_CAPACITY[region] if strong else None),
                   neutrality_declared=defect != "neutrality",
                   submitted_at=deadline - timedelta(days=3, hours=k * 3 % 70, minutes=k * 7 % 60),
                   updated_at=deadline - timedelta(days=3))
@@ -174,11 +187,11 @@ def load() -> str | None:
     parts = []
     if not db.session.scalar(select(Tender.id).where(Tender.reference == REFERENCE)):
         contracts, n_bids = _load_closed_call(acheteur, evaluators, operators)
-        parts.append(f"{REFERENCE} : 18 lots, {n_bids} offres, {contracts} contrats")
+        parts.append(f"{REFERENCE} : 18 lots, {n_bids} offres, {contracts} contrats ({DEMO_NOTE})")
     if not db.session.scalar(select(Tender.id).where(Tender.reference == OPEN_REFERENCE)):
         today = now().replace(hour=10, minute=0, second=0, microsecond=0)
-        _tender(OPEN_REFERENCE, "Appel d'offres national CEP 2028–2031 (démonstration, fictif)", date(2028, 1, 1),
-                date(2031, 12, 31), today - timedelta(days=5), today + timedelta(days=60), acheteur)
+        _tender(OPEN_REFERENCE, f"Appel d'offres national CEP 2028–2031 (démonstration, fictif ; {DEMO_NOTE})",
+                date(2028, 1, 1), date(2031, 12, 31), today - timedelta(days=5), today + timedelta(days=60), acheteur)
         parts.append(f"{OPEN_REFERENCE} publiée (dépôt ouvert 60 jours)")
     return " ; ".join(parts) or None
 

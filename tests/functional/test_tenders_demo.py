@@ -26,10 +26,17 @@ def test_demo_step(app, client):
     assert inadmissible >= 3
     contracts = db.session.scalars(select(Contract)).all()
     assert len(contracts) == 17
+    # Reduced demonstration volumes, on the scale of the workbook demo (~850 entries/year).
+    assert "volumes de démonstration réduits" in closed.title and "volumes de démonstration réduits" in summary
+    assert all(1000 <= lot.annual_demand <= 1400 for lot in closed.lots)
     for c in contracts:
         assert c.starts_on == date(2024, 1, 1) and c.ends_on == date(2027, 12, 31)
-        assert 900 <= c.annual_capacity <= 15000
-        assert 350 <= float(c.annual_price) / c.annual_capacity <= 750
+        assert c.annual_capacity == demo.WINNER_CAPACITY[c.region_code]
+        assert 850 <= c.annual_capacity <= 1300
+        assert 550 <= float(c.annual_price) / c.annual_capacity <= 750
+        assert 450_000 <= float(c.annual_price) <= 900_000
+    # most contracts at ~90 % of the ~850 demo entries, one or two over-committed (alert)
+    assert 1 <= sum(1 for c in contracts if c.annual_capacity > 850 / 0.8) <= 2
     winners = {c.operator_id for c in contracts}
     for i in range(len(DEMO_OPERATORS)):
         org = db.session.scalar(select(Organisation).where(Organisation.siret == operator_siret(i)))
