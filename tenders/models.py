@@ -26,7 +26,7 @@ class Contract(db.Model):
     operator_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     # The lot's region (INSEE code); lots grouping regions use their first region.
     region_code: Mapped[str] = mapped_column(String(3), index=True)
-    lot_id: Mapped[int | None]
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("tender_lots.id"))
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     annual_capacity: Mapped[int]
