@@ -96,8 +96,11 @@ def generate_rows(year: int, region_code: str, n: int, seed: int, profile: Profi
 
 
 def generate_workbook(*, siret: str, region_code: str, year: int, n_rows: int, seed: int,
-                      profile: Profile = NORMAL, email: str = "bilan@operateur-fictif.fr") -> bytes:
-    """A complete valid workbook (Identification, Beneficiaires, Moyens, Finances)."""
+                      profile: Profile = NORMAL, email: str = "bilan@operateur-fictif.fr",
+                      funding: float | None = None) -> bytes:
+    """A complete valid workbook (Identification, Beneficiaires, Moyens, Finances).
+    `funding`: the France compétences funding to declare (e.g. the contract's annual
+    price); charges are then sized on it. Without it, both follow the team size."""
     rng = np.random.default_rng(seed + 7)
     wb = Workbook(write_only=True)
     ident = wb.create_sheet("Identification")
@@ -116,13 +119,14 @@ def generate_workbook(*, siret: str, region_code: str, year: int, n_rows: int, s
                 ("heures_formation_conseillers", counsellors * 21), ("heures_hors_temps_travail_hebdo", 4),
                 ("delai_moyen_premier_rdv_jours", round(float(rng.uniform(4, 15)), 1))):
         moyens.append(list(row))
-    staff = counsellors * 52000.0
+    staff = round(funding * 0.72, 2) if funding else counsellors * 52000.0
+    declared = round(funding, 2) if funding else round(staff * 1.25, 2)
     fin = wb.create_sheet("Finances")
     fin.append(["poste", "montant_eur"])
     for row in (("PERSONNEL", staff), ("LOCAUX", round(staff * 0.12, 2)),
                 ("SYSTEMES_INFORMATION", round(staff * 0.05, 2)), ("COMMUNICATION", round(staff * 0.02, 2)),
                 ("FRAIS_STRUCTURE", round(staff * 0.10, 2)),
-                ("FINANCEMENT_FRANCE_COMPETENCES", round(staff * 1.25, 2))):
+                ("FINANCEMENT_FRANCE_COMPETENCES", declared)):
         fin.append(list(row))
     out = io.BytesIO()
     wb.save(out)
