@@ -26,3 +26,21 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _user_key() -> str:
+    from flask import request
+    from flask_login import current_user
+
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else f"ip:{request.remote_addr}"
+
+
+def upload_rate_limit(view):
+    """Bound how many uploads one account may post per minute (UPLOAD_RATE_LIMIT):
+    each upload costs parsing time, so a loop of them must not starve the server."""
+    from flask import current_app
+
+    from .extensions import limiter
+
+    return limiter.limit(lambda: current_app.config["UPLOAD_RATE_LIMIT"], methods=["POST"],
+                         key_func=_user_key)(view)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from platform_core import journal
+from platform_core.security import upload_rate_limit
 from platform_core.clock import now
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, read_stored, read_upload, store_bytes
@@ -122,6 +123,7 @@ def bid_view(bid_id: int):
 
 @bp.route("/offres/<int:bid_id>/documents", methods=["POST"])
 @allow(OPERATEUR)
+@upload_rate_limit
 def bid_upload(bid_id: int):
     bid = own_bid_or_404(bid_id, current_user)
     tender = bid.lot.tender

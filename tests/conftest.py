@@ -91,6 +91,7 @@ def app(_database_template, tmp_path):
         "SCHEDULER_ENABLED": False,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_RATE_LIMIT": "10000 per minute",
+        "UPLOAD_RATE_LIMIT": "10000 per minute",
     })
     with application.app_context():
         yield application

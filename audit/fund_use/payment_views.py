@@ -10,6 +10,7 @@ from sqlalchemy import select
 from wtforms import DateField, DecimalField, FileField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from platform_core.security import upload_rate_limit
 from platform_core.clock import today_paris
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, read_upload, store_bytes
@@ -120,6 +121,7 @@ def reverse(payment_id: int):
 
 @bp.route("/paiements/import", methods=["GET", "POST"])
 @allow(*OFFICERS)
+@upload_rate_limit
 def import_payments():
     form = ImportForm()
     result = None

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from platform_core import journal
+from platform_core.security import upload_rate_limit
 from platform_core.clock import now
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, store_bytes
@@ -81,6 +82,7 @@ def new_request(audit_id: int):
 
 @bp.route("/demandes/<int:request_id>/reponse", methods=["POST"])
 @allow(OPERATEUR)
+@upload_rate_limit
 def answer_request(request_id: int):
     req = db.session.get(DocumentRequest, request_id)
     if req is None:

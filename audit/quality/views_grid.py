@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from platform_core import journal
+from platform_core.security import upload_rate_limit
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, read_stored, read_upload, store_bytes
 from platform_core.roles import ACHETEUR, ADMIN, AUDITEUR, OPERATEUR, allow
@@ -77,6 +78,7 @@ def grid(audit_id: int):
 
 @bp.route("/<int:audit_id>/grille/<indicator_id>", methods=["POST"])
 @allow(AUDITEUR)
+@upload_rate_limit
 def rate(audit_id: int, indicator_id: str):
     audit = get_audit_or_404(audit_id)
     if not is_audit_auditor(current_user, audit):

@@ -9,6 +9,7 @@ import zlib
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from platform_core.security import upload_rate_limit
 from platform_core.exports import xlsx_response
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, read_upload, store_bytes
@@ -83,6 +84,7 @@ def referential_export(number: int):
 
 @bp.route("/referentiel/import", methods=["POST"])
 @allow(ADMIN, ACHETEUR)
+@upload_rate_limit
 def referential_import():
     upload = request.files.get("file")
     try:

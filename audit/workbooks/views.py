@@ -12,6 +12,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import SelectField
 
+from platform_core.security import upload_rate_limit
 from platform_core.clock import today_paris
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, read_stored, read_upload
@@ -109,6 +110,7 @@ def _precise_reason(file_storage) -> str | None:
 
 @bp.route("/depot", methods=["GET", "POST"])
 @allow(OPERATEUR)
+@upload_rate_limit
 def upload():
     contracts = [c for c in access.visible_contracts(current_user)
                  if c.operator_id == current_user.organisation_id]

@@ -179,3 +179,12 @@ def test_security_headers(client):
     csp = r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_uploads_are_rate_limited_per_account(app, client_for):
+    app.config["UPLOAD_RATE_LIMIT"] = "2 per minute"
+    operator = client_for("operateur")
+    codes = [operator.post("/suivi/bilans/depot", data={}).status_code for _ in range(3)]
+    assert codes[2] == 429 and 429 not in codes[:2]
+    # the bound is per account: another operator is not affected
+    assert client_for("operateur_b").post("/suivi/bilans/depot", data={}).status_code != 429
