@@ -146,11 +146,12 @@ def _load_closed_call(acheteur, evaluators, operators) -> str:
             for b in bids:
                 strong = b.operator.region_code in lot.region_codes or len(bids) == 1
                 mark = rng.choice([3, 3.5, 4]) if strong else rng.choice([2, 2.5, 3])
+                justification = ("Méthodologie détaillée, partenariats locaux identifiés (démo)." if mark >= 3
+                                 else "Méthodologie générique, coopération peu étayée (démo).")
                 db.session.add(ManualMark(bid_id=b.id, criterion="METHODO", evaluator_id=ev.id, mark=mark,
-                                          justification="Méthodologie détaillée, partenariats locaux identifiés (démo)."
-                                          if mark >= 3 else "Méthodologie générique, coopération peu étayée (démo).",
-                                          updated_at=deadline + timedelta(days=9)))
-                journal.record("note_saisie", "offre", b.id, f"Note METHODO : {mark}/4 (démo).", actor=ev)
+                                          justification=justification, updated_at=deadline + timedelta(days=9)))
+                journal.record("note_saisie", "offre", b.id, f"Note METHODO : {mark}/4 (démo).", actor=ev,
+                               after={"critere": "METHODO", "note": mark, "justification": justification})
     db.session.flush()
     contracts = 0
     from .views_eval import award_lot

@@ -398,4 +398,4 @@ def close_if_due(tender: Tender) -> None:
         db.session.commit()
 
 
-from . import views_bids, views_eval, views_outputs  # noqa: E402,F401  (routes on bp)
+from . import views_bids, views_eval, views_history, views_outputs  # noqa: E402,F401  (routes on bp)

@@ -241,7 +241,7 @@ def save_marks(lot_id: int):
             db.session.add(ManualMark(bid_id=bid.id, criterion=code, evaluator_id=current_user.id,
                                       mark=mark, justification=just, updated_at=now()))
         journal.record("note_saisie", "offre", bid.id, f"Note {code} : {scoring.fmt(mark)}/4.",
-                       before=before, after={"note": mark, "justification": just})
+                       before=before, after={"critere": code, "note": mark, "justification": just})
     db.session.commit()
     flash(f"{len(changes)} note(s) enregistrée(s).", "success")
     return _back(lot)
@@ -299,7 +299,7 @@ def moderate(bid_id: int):
         db.session.add(ManualMark(bid_id=bid.id, criterion=code, evaluator_id=current_user.id, is_moderation=True,
                                   mark=mark, justification=reason, updated_at=now()))
     journal.record("note_moderee", "offre", bid.id, f"Note {code} modérée à {scoring.fmt(mark)}/4. Motif : {reason[:300]}",
-                   before=before, after={"note_moderee": mark, "motif": reason})
+                   before=before, after={"critere": code, "note_moderee": mark, "motif": reason})
     db.session.commit()
     flash("Note modérée enregistrée.", "success")
     return _back(lot)
