@@ -16,7 +16,9 @@ from flask import Flask, current_app
 from quality_framework import reference
 from quality_framework.indicators import counts_from_frame, indicators_from_counts
 from quality_framework.siret import siret_error
-from quality_framework.workbook import UnreadableWorkbook, validate_workbook
+from quality_framework.workbook import UnreadableWorkbook, read_workbook, validate_workbook
+
+from .service import reader_limits
 
 EXIT_VALID, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -52,10 +54,9 @@ def _arguments(file: str, siret: str, region: str, year: str) -> tuple[bytes, in
 
 def _validate(data: bytes, siret: str, region: str, year: int):
     try:
-        return validate_workbook(
-            data, expected_siret=siret, allowed_regions={region}, year=year,
-            contract_region=region, max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-            max_rows=current_app.config.get("MAX_WORKBOOK_ROWS", 500_000))
+        raw = read_workbook(data, **reader_limits())
+        return validate_workbook(raw, expected_siret=siret, allowed_regions={region}, year=year,
+                                 contract_region=region)
     except UnreadableWorkbook as exc:
         _fail(f"Fichier illisible : {exc.message}")
 

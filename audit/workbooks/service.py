@@ -57,12 +57,18 @@ def operator_regions(operator_id: int) -> set[str]:
         select(Contract.region_code).where(Contract.operator_id == operator_id)).all())
 
 
+def reader_limits() -> dict:
+    """Bounds of the workbook reader, from the configuration (platform_core/config.py)."""
+    cfg = current_app.config
+    return {"max_bytes": cfg["MAX_UPLOAD_BYTES"], "max_uncompressed": cfg["MAX_DECOMPRESSED_BYTES"],
+            "max_rows": cfg["MAX_WORKBOOK_ROWS"], "max_cells": cfg["MAX_WORKBOOK_CELLS"]}
+
+
 def check(data: bytes, contract: Contract, year: int) -> ValidationResult:
     """Every check of the contract, for the operator holding `contract`. The file is
     read once; on a valid workbook the spreadsheet row of each beneficiary is added
     (column `row_number`) so the rows behind an alert can be found in the file."""
-    raw = read_workbook(data, max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-                        max_rows=current_app.config.get("MAX_WORKBOOK_ROWS", 500_000))
+    raw = read_workbook(data, **reader_limits())
     result = validate_workbook(
         raw,
         expected_siret=contract.operator.siret,
