@@ -24,6 +24,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -227,6 +228,37 @@ def drive(port: int, cookie: str, pages: dict[str, str], clients: int, duration:
     return {"samples": samples, "errors": errors, "wall_s": wall}
 
 
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %.3f %.3f %.3f %d\\n", summary.requests,
+    e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency.max / 1000, summary.duration))
+end
+"""
+
+
+def run_wrk(port: int, cookie: str, pages: dict[str, str], clients: int, seconds: int,
+            workdir: Path) -> dict:
+    """Each page alone under `clients` connections with wrk (C client: the load generator
+    costs far less CPU than Python threads on the same 2 cores). Loopback only."""
+    script = workdir / "wrk_p95.lua"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    result = {}
+    for name, path in pages.items():
+        out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "30s",
+                              "-s", str(script), "-H", f"Cookie: {cookie}", f"http://{HOST}:{port}{path}"],
+                             capture_output=True, text=True, timeout=seconds + 60)
+        line = next((l for l in out.stdout.splitlines() if l.startswith("WRK ")), None)
+        if line is None:
+            result[name] = {"error": (out.stdout + out.stderr)[-500:]}
+            continue
+        n, errors, p50, p95, mx, duration_us = line.split()[1:]
+        result[name] = {"n": int(n), "errors": int(errors), "p50_ms": float(p50), "p95_ms": float(p95),
+                        "max_ms": float(mx), "rps": int(n) / (int(duration_us) / 1e6)}
+    return result
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -245,6 +277,8 @@ def main(argv=None) -> int:
     parser.add_argument("--year", type=int, help="report year (default: latest year with workbooks)")
     parser.add_argument("--sequential", type=int, default=10,
                         help="requests per page with ONE client before the load (latency alone)")
+    parser.add_argument("--wrk-seconds", type=int, default=0,
+                        help="then each page alone with wrk for this many seconds (0: skip)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     if not args.database_url:
@@ -302,6 +336,12 @@ def main(argv=None) -> int:
         load_before = os.getloadavg()
         result = drive(args.port, cookie, pages, args.clients, args.duration)
         load_after = os.getloadavg()
+        wrk = None
+        if args.wrk_seconds:
+            if shutil.which("wrk") is None:
+                print("wrk absent (apt-get install -y wrk) : mesure wrk ignorée")
+            else:
+                wrk = run_wrk(args.port, cookie, pages, args.clients, args.wrk_seconds, Path(instance).parent)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # our own gunicorn (its own process group) only
         try:
@@ -335,6 +375,18 @@ def main(argv=None) -> int:
               + (f"  ({result['errors'][name]} erreurs)" if result["errors"][name] else ""))
     report["throughput_rps"] = total / result["wall_s"]
     print(f"  débit total {report['throughput_rps']:.1f} requêtes/s")
+    if wrk:
+        report["wrk"] = wrk
+        trivial95 = wrk.get("/sante (page triviale)", {}).get("p95_ms")
+        print(f"wrk, chaque page seule, {args.clients} connexions, {args.wrk_seconds} s :")
+        for name, w in wrk.items():
+            if "error" in w:
+                print(f"  {name:30s} erreur : {w['error']}")
+                continue
+            ratio = w["p95_ms"] / trivial95 if trivial95 else float("nan")
+            print(f"  {name:30s} {w['n']:6d} req. {w['rps']:6.1f} req/s  p50 {w['p50_ms']:7.0f} ms  "
+                  f"p95 {w['p95_ms']:7.0f} ms  max {w['max_ms']:7.0f} ms  p95/trivial {ratio:5.1f}"
+                  + (f"  ({w['errors']} erreurs)" if w["errors"] else ""))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     return 0
