@@ -22,45 +22,35 @@ def _run(args, env):
     return result
 
 
-def test_backup_then_restore_postgres_and_files(pg_url, tmp_path):
-    name = "cep_backup_check"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
+def test_backup_then_restore_postgres_and_files(scratch_pg_url, tmp_path):
+    url = scratch_pg_url
     files = tmp_path / "files"
     env = {**os.environ, "DATABASE_URL": url, "UPLOAD_DIR": str(files),
            "CEP_INSTANCE_DIR": str(tmp_path / "instance"), "SCHEDULER_ENABLED": "0"}
-    try:
-        _run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env)
-        _run([sys.executable, "-m", "flask", "--app", "wsgi", "create-admin", "--email", "sauvegarde@test.example.fr"], env)
-        content = b"%PDF-1.4 document de test"
-        digest = hashlib.sha256(content).hexdigest()
-        (files / digest[:2]).mkdir(parents=True)
-        (files / digest[:2] / digest).write_bytes(content)
+    _run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env)
+    _run([sys.executable, "-m", "flask", "--app", "wsgi", "create-admin", "--email", "sauvegarde@test.example.fr"], env)
+    content = b"%PDF-1.4 document de test"
+    digest = hashlib.sha256(content).hexdigest()
+    (files / digest[:2]).mkdir(parents=True)
+    (files / digest[:2] / digest).write_bytes(content)
 
-        _run(["scripts/backup.sh", str(tmp_path / "backup")], env)
-        # disaster: data and files lost
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DELETE FROM user_roles"))
-            conn.execute(text("DELETE FROM users"))
-        shutil.rmtree(files)
-        _run(["scripts/restore.sh", str(tmp_path / "backup")], env)
-        with engine.connect() as conn:
-            emails = conn.execute(text("SELECT email FROM users")).scalars().all()
-            journal = conn.execute(text("SELECT count(*) FROM journal_entries")).scalar()
-        engine.dispose()
-        assert emails == ["sauvegarde@test.example.fr"] and journal >= 1
-        assert (files / digest[:2] / digest).read_bytes() == content
-        # a damaged backup restores nothing
-        with open(tmp_path / "backup" / "files.tar.gz", "ab") as fh:
-            fh.write(b"x")
-        bad = subprocess.run(["scripts/restore.sh", str(tmp_path / "backup")], cwd=ROOT, env=env,
-                             capture_output=True, text=True)
-        assert bad.returncode == 1 and "altérée" in bad.stderr
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    _run(["scripts/backup.sh", str(tmp_path / "backup")], env)
+    # disaster: data and files lost
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM user_roles"))
+        conn.execute(text("DELETE FROM users"))
+    shutil.rmtree(files)
+    _run(["scripts/restore.sh", str(tmp_path / "backup")], env)
+    with engine.connect() as conn:
+        emails = conn.execute(text("SELECT email FROM users")).scalars().all()
+        journal = conn.execute(text("SELECT count(*) FROM journal_entries")).scalar()
+    engine.dispose()
+    assert emails == ["sauvegarde@test.example.fr"] and journal >= 1
+    assert (files / digest[:2] / digest).read_bytes() == content
+    # a damaged backup restores nothing
+    with open(tmp_path / "backup" / "files.tar.gz", "ab") as fh:
+        fh.write(b"x")
+    bad = subprocess.run(["scripts/restore.sh", str(tmp_path / "backup")], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "altérée" in bad.stderr

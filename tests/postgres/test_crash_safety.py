@@ -61,13 +61,8 @@ def _child(url, rows, mode, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_import_killed_mid_way_leaves_nothing(pg_url, tmp_path):
-    name = "cep_crash_check"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
+def test_import_killed_mid_way_leaves_nothing(scratch_pg_url, tmp_path):
+    url = scratch_pg_url
     engine = create_engine(url)
     try:
         setup = _child(url, 0, "setup", tmp_path)
@@ -99,6 +94,3 @@ def test_import_killed_mid_way_leaves_nothing(pg_url, tmp_path):
             assert conn.execute(text("SELECT count(*) FROM beneficiary_rows")).scalar() == 2_000
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()

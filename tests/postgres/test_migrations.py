@@ -46,19 +46,5 @@ def test_migrations_on_empty_sqlite(tmp_path):
 
 
 @pytest.mark.postgres
-def test_migrations_on_empty_postgresql(pg_url, tmp_path):
-    # a separate, empty database on the same server
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = "cep_migration_check"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        _upgrade_and_check(url, tmp_path)
-    finally:
-        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+def test_migrations_on_empty_postgresql(scratch_pg_url, tmp_path):
+    _upgrade_and_check(scratch_pg_url, tmp_path)
