@@ -244,4 +244,4 @@ def version_file(version_id: int):
                      download_name=stored.original_name or "bilan.xlsx")
 
 
-from . import indicators_views, status_views  # noqa: E402,F401  (routes on bp)
+from . import contract_views, indicators_views, status_views  # noqa: E402,F401  (routes on bp)
