@@ -27,3 +27,26 @@ def test_wrong_password_shows_french_error(browser, live_server):
     page.click("button[type=submit]")
     assert "Adresse électronique ou mot de passe incorrect." in page.inner_text("main")
     context.close()
+
+
+def test_each_demo_account_signs_in_with_its_printed_password(app, browser, live_server):
+    """The accounts `flask demo` prints are the ones that work (one per role)."""
+    from platform_core.demo import DEMO_ACCOUNTS, load_core
+    from platform_core.extensions import db
+
+    load_core()
+    db.session.commit()
+    seen_roles = set()
+    for account in DEMO_ACCOUNTS:
+        context = browser.new_context(locale="fr-FR")
+        page = context.new_page()
+        page.goto(f"{live_server}/connexion")
+        page.fill("#email", account.email)
+        page.fill("#password", account.password)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/tableau-de-bord")
+        badges = [t.upper() for t in page.locator("[data-testid=role]").all_inner_texts()]
+        assert all(ROLES[r].upper() in badges for r in account.roles), (account.email, badges)
+        seen_roles.update(account.roles)
+        context.close()
+    assert seen_roles == set(ROLES)
