@@ -11,7 +11,6 @@ from typing import Any, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import selectinload
 
 from platform_core import journal
 from platform_core.clock import today_paris
