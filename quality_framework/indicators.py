@@ -14,9 +14,8 @@ Python, JSON and both databases.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, datetime
+from datetime import date
 from functools import reduce
 from typing import Any, Iterable, Mapping
 
@@ -237,25 +236,24 @@ def counts_by_version(
 
 # --------------------------------------------------------------------------- frame
 
-def _clean(value: Any, is_date: bool) -> Any:
-    """pandas/numpy value -> plain Python value for an INSERT (NaN/NaT -> None)."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
+def _column_values(series: pd.Series, is_date: bool) -> list[Any]:
+    """A column as plain Python values for an INSERT (NaN/NaT -> None), whole-column."""
     if is_date:
-        return value.date() if isinstance(value, datetime) else value
-    return value.item() if hasattr(value, "item") else value
+        dates = pd.to_datetime(series, errors="coerce")
+        return dates.dt.date.astype(object).where(dates.notna(), None).tolist()
+    values = series.astype(object)
+    return values.where(series.notna(), None).tolist()
+
+
+def frame_columns(df: pd.DataFrame) -> dict[str, list[Any]]:
+    """Every column of `beneficiary_rows` (but the keys) as lists of plain values."""
+    return {name: (_column_values(df[name], name in _DATE_COLUMNS) if name in df.columns
+                   else [None] * len(df))
+            for name in ROW_COLUMNS + ("row_number",)}
 
 
 def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    columns = {}
-    for name in ROW_COLUMNS + ("row_number",):
-        if name not in df.columns:
-            columns[name] = [None] * len(df)
-            continue
-        series = df[name].astype(object)
-        columns[name] = [_clean(v, name in _DATE_COLUMNS) for v in series.tolist()]
+    columns = frame_columns(df)
     return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 

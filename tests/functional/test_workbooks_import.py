@@ -75,14 +75,14 @@ def test_failure_during_insert_rolls_everything_back(app, accounts, tmp_path, mo
     path = write_workbook(tmp_path / "b.xlsx", siret=SIRET_A)
     data = path.read_bytes()
     result = service.check(data, contract, 2025)
-    original = service._records
+    original = service.frame_columns
 
-    def broken(result, version_id):  # the last row violates NOT NULL
-        records = original(result, version_id)
-        records[-1]["sexe"] = None
-        return records
+    def broken(frame):  # the last row violates NOT NULL
+        columns = original(frame)
+        columns["sexe"][-1] = None
+        return columns
 
-    monkeypatch.setattr(service, "_records", broken)
+    monkeypatch.setattr(service, "frame_columns", broken)
     with pytest.raises(Exception):
         service.deposit(result, data, "b.xlsx", "xlsx", contract, 2025)
     assert row_count() == 0
