@@ -10,8 +10,8 @@ rebuilt after), executemany in big transactions on SQLite. Then each version's c
 computed with `quality_framework.indicators.counts_by_version` and stored in
 `WorkbookVersion.counts`, exactly as `audit.workbooks.service.deposit` does at import.
 
-Schema: migrations are not complete yet (the lead generates them at the end), so the
-schema is created from the models with `db.create_all()` (as the tests do). `--reset`
+Schema: created from the models with `db.create_all()` on a throw-away database (as the
+tests do; the migrations produce the same schema, checked by tests/postgres). `--reset`
 drops every table first: use it only on a throw-away database.
 
 Distributions are plausible, not official: ~60 % women, niveau_max 1/2/3 = 30/50/20 %,
