@@ -10,8 +10,7 @@ rebuilt after), executemany in big transactions on SQLite. Then each version's c
 computed with `quality_framework.indicators.counts_by_version` and stored in
 `WorkbookVersion.counts`, exactly as `audit.workbooks.service.deposit` does at import.
 
-Schema: created from the models with `db.create_all()` on a throw-away database (as the
-tests do; the migrations produce the same schema, checked by tests/postgres). `--reset`
+Schema: `flask db upgrade` (the migrations), as in production. `--reset`
 drops every table first: use it only on a throw-away database.
 
 Distributions are plausible, not official: ~60 % women, niveau_max 1/2/3 = 30/50/20 %,
@@ -454,7 +453,14 @@ def reset_schema() -> None:
     db.drop_all()
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.create_all()
+    upgrade_schema()
+
+
+def upgrade_schema() -> None:
+    """The schema comes from the migrations, as in production (flask db upgrade)."""
+    from flask_migrate import upgrade
+
+    upgrade()
 
 
 def main(argv=None) -> int:
@@ -470,14 +476,13 @@ def main(argv=None) -> int:
         parser.error("--database-url (ou DATABASE_URL) est obligatoire")
     if args.rows < 1 or args.rows > 20_000_000:
         parser.error("--rows doit être entre 1 et 20 000 000")
-    from platform_core.extensions import db
 
     app = make_app(args.database_url)
     with app.app_context():
         if args.reset:
             reset_schema()
         else:
-            db.create_all()
+            upgrade_schema()
         started = time.perf_counter()
         result = build_dataset(args.rows, args.contracts, parse_years(args.years), args.seed)
         result["timings"]["total_s"] = time.perf_counter() - started

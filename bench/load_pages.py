@@ -59,7 +59,6 @@ def prepare_page_data(year: int) -> dict:
     from platform_core.clock import now
     from platform_core.extensions import db
     from platform_core.models import Organisation, User, UserRole
-    from quality_framework import scoring
     from quality_framework.referential import load_version
     from quality_framework.reference import regions
     from tenders.models import (DEFAULT_DOCUMENTS, Bid, Contract, EvaluatorAssignment, Lot, ManualMark,
@@ -289,12 +288,14 @@ def main(argv=None) -> int:
 
     from audit.workbooks.models import WorkbookVersion
     from bench.generate_dataset import BENCH_PASSWORD, make_app
+    from flask_migrate import upgrade
+
     from platform_core.extensions import db
 
     instance = os.environ.get("CEP_BENCH_INSTANCE", "/tmp/cep-bench/instance")
     app = make_app(args.database_url, instance)
     with app.app_context():
-        db.create_all()  # tables of domains added since the dataset was generated
+        upgrade()  # bring a dataset generated with older migrations up to date
         year = args.year or max(db.session.scalars(select(WorkbookVersion.year).distinct()))
         t0 = time.perf_counter()
         data = prepare_page_data(year)

@@ -70,6 +70,8 @@ def main() -> None:
 
     from audit.workbooks import service
     from audit.workbooks.generator import generate_workbook
+    from flask_migrate import upgrade
+
     from platform_core import create_app
     from platform_core.extensions import db
     from platform_core.models import Organisation
@@ -98,7 +100,7 @@ def main() -> None:
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
                           "INSTANCE_DIR": tmp, "UPLOAD_DIR": f"{tmp}/files", "SCHEDULER_ENABLED": False})
         with app.app_context():
-            db.create_all()
+            upgrade()  # the schema from the migrations, as in production
             org = Organisation(siret=siret, name="Opérateur de mesure (fictif)", kind="OPERATEUR", region_code=region)
             db.session.add(org)
             db.session.flush()

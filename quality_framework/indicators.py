@@ -268,7 +268,8 @@ def counts_from_frame(df: pd.DataFrame, year: int) -> Counts:
     rows = define_beneficiary_rows_table(metadata)
     try:
         with engine.begin() as conn:
-            metadata.create_all(conn)
+            versions.create(conn)  # a scratch in-memory copy, not the application schema
+            rows.create(conn)
             conn.execute(versions.insert(), [{"id": 1}])
             records = frame_records(df)
             for record in records:
