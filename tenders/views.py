@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -224,7 +224,7 @@ def import_weights(lot_id: int):
 
     lot = db.session.get(Lot, lot_id)
     if lot is None:
-        return ("", 404)
+        abort(404)
     tender = lot.tender
     if tender.status != "BROUILLON":
         flash("La consultation est publiée : les lots sont figés.", "error")
@@ -334,7 +334,7 @@ def ask(tender_id: int):
 def answer(question_id: int):
     q = db.session.get(TenderQuestion, question_id)
     if q is None:
-        return ("", 404)
+        abort(404)
     text = (request.form.get("answer") or "").strip()
     if not text:
         flash("Réponse : texte obligatoire.", "error")

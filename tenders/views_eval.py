@@ -26,6 +26,14 @@ from .views import bp
 OFFICERS = (ADMIN, ACHETEUR)
 
 
+def _deposited_bid_or_404(bid_id: int) -> Bid:
+    """A deposited bid (drafts and withdrawn bids are not evaluated)."""
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or bid.status != "DEPOSEE":
+        abort(404)
+    return bid
+
+
 def _back(lot: Lot):
     return redirect(url_for("tenders.lot_view", lot_id=lot.id))
 
@@ -156,9 +164,7 @@ def declare_coi(lot_id: int):
 @bp.route("/offres/<int:bid_id>/recevabilite", methods=["POST"])
 @allow(*OFFICERS)
 def confirm_admissibility(bid_id: int):
-    bid = db.session.get(Bid, bid_id)
-    if bid is None or bid.status != "DEPOSEE":
-        abort(404)
+    bid = _deposited_bid_or_404(bid_id)
     lot, tender = bid.lot, bid.lot.tender
     verdict = request.form.get("verdict")
     reason = (request.form.get("reason") or "").strip()
@@ -274,15 +280,13 @@ def submit_marks(lot_id: int):
 @bp.route("/offres/<int:bid_id>/moderation", methods=["POST"])
 @allow(*OFFICERS)
 def moderate(bid_id: int):
-    bid = db.session.get(Bid, bid_id)
-    if bid is None or bid.status != "DEPOSEE":
-        abort(404)
+    bid = _deposited_bid_or_404(bid_id)
     lot, tender = bid.lot, bid.lot.tender
     code = request.form.get("criterion", "")
     if tender.status != "EN_EVALUATION" or lot.status != "OUVERT" or code not in tender.manual_codes():
         flash("Modération impossible (évaluation terminée ou critère inconnu).", "error")
         return _back(lot)
-    mark, reason, error = _mark_errors({f"mark_x": request.form.get("mark"), "just_x": request.form.get("reason")},
+    mark, reason, error = _mark_errors({"mark_x": request.form.get("mark"), "just_x": request.form.get("reason")},
                                        "x", f"Modération {code}")
     if error or mark is None:
         flash((error or "Modération : note et motif obligatoires.").replace("justification", "motif"), "error")

@@ -85,3 +85,10 @@ def test_bad_documents_are_refused(client_for, app):
     r = op.get(f"/appels-offres/offres/{bid.id}")
     assert "taille maximale" in page(r) and "DC1 / DUME" in page(r)
     assert _count(BidDocument) == 0
+
+
+def test_unknown_question_or_lot_gets_the_french_404_page(client_for):
+    officer = client_for("acheteur")
+    for url in ("/appels-offres/questions/999999/repondre", "/appels-offres/lots/999999/poids-xlsx"):
+        response = officer.post(url, data={})
+        assert response.status_code == 404 and "Page introuvable" in page(response)
