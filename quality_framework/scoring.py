@@ -325,6 +325,17 @@ def fmt(x: float) -> str:
     return "0" if text == "-0" else text.replace(".", ",")
 
 
+def _capped_ratio(name: str, letter: str, field: str, x: float, target_field: str, target: float,
+                  sub_score) -> Explanation:
+    """Explanation of a sub-score of the form min(X / target, 1)."""
+    value = sub_score(x, target)
+    return Explanation(
+        {field: x, target_field: target},
+        f"{name} = min({letter} / {fmt(target)}, 1) = min({fmt(x)} / {fmt(target)}, 1) = {fmt(value)}",
+        value,
+    )
+
+
 def explain_bid(
     answers: BidAnswers,
     lot: LotSpec,
@@ -386,14 +397,9 @@ def explain_bid(
         value,
     )
 
-    value = s_horaires(a.heures_hors_temps_travail_hebdo, p.heures_hors_temps_cible)
-    out["s_horaires"] = Explanation(
-        {"heures_hors_temps_travail_hebdo": a.heures_hors_temps_travail_hebdo,
-         "heures_hors_temps_cible": p.heures_hors_temps_cible},
-        f"s_horaires = min(H / {fmt(p.heures_hors_temps_cible)}, 1) = "
-        f"min({fmt(a.heures_hors_temps_travail_hebdo)} / {fmt(p.heures_hors_temps_cible)}, 1) = {fmt(value)}",
-        value,
-    )
+    out["s_horaires"] = _capped_ratio("s_horaires", "H", "heures_hors_temps_travail_hebdo",
+                                      a.heures_hors_temps_travail_hebdo, "heures_hors_temps_cible",
+                                      p.heures_hors_temps_cible, s_horaires)
 
     q, n = a.nb_conseillers_qualifies, a.nb_conseillers
     value = s_qualif(q, n)
@@ -403,23 +409,12 @@ def explain_bid(
         {"nb_conseillers_qualifies": q, "nb_conseillers": n}, formula, value
     )
 
-    value = s_experience(a.experience_moyenne_annees, p.experience_cible_annees)
-    out["s_experience"] = Explanation(
-        {"experience_moyenne_annees": a.experience_moyenne_annees,
-         "experience_cible_annees": p.experience_cible_annees},
-        f"s_experience = min(E / {fmt(p.experience_cible_annees)}, 1) = "
-        f"min({fmt(a.experience_moyenne_annees)} / {fmt(p.experience_cible_annees)}, 1) = {fmt(value)}",
-        value,
-    )
-
-    value = s_formation(a.heures_formation_par_etp, p.formation_cible_heures)
-    out["s_formation"] = Explanation(
-        {"heures_formation_par_etp": a.heures_formation_par_etp,
-         "formation_cible_heures": p.formation_cible_heures},
-        f"s_formation = min(T / {fmt(p.formation_cible_heures)}, 1) = "
-        f"min({fmt(a.heures_formation_par_etp)} / {fmt(p.formation_cible_heures)}, 1) = {fmt(value)}",
-        value,
-    )
+    out["s_experience"] = _capped_ratio("s_experience", "E", "experience_moyenne_annees",
+                                        a.experience_moyenne_annees, "experience_cible_annees",
+                                        p.experience_cible_annees, s_experience)
+    out["s_formation"] = _capped_ratio("s_formation", "T", "heures_formation_par_etp",
+                                       a.heures_formation_par_etp, "formation_cible_heures",
+                                       p.formation_cible_heures, s_formation)
 
     value = s_supervision(a.analyse_des_pratiques)
     out["s_supervision"] = Explanation(
