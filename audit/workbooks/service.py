@@ -27,9 +27,8 @@ from quality_framework.indicators import (
     Counts, counts_by_version, counts_from_frame, frame_columns, indicators_from_counts,
 )
 from quality_framework.workbook import (
-    RawWorkbook, UnreadableWorkbook, ValidationResult, read_workbook, validate_workbook,
+    UnreadableWorkbook, ValidationResult, read_workbook, validate_workbook,
 )
-from quality_framework.workbook.cells import normalise_name, text_frame
 from tenders.models import Contract
 
 from .models import WorkbookUpload, WorkbookVersion, beneficiary_rows
@@ -66,8 +65,8 @@ def reader_limits() -> dict:
 
 def check(data: bytes, contract: Contract, year: int) -> ValidationResult:
     """Every check of the contract, for the operator holding `contract`. The file is
-    read once; on a valid workbook the spreadsheet row of each beneficiary is added
-    (column `row_number`) so the rows behind an alert can be found in the file."""
+    read once; on a valid workbook each beneficiary carries its spreadsheet row
+    (column `row_number`, from the validator)."""
     raw = read_workbook(data, **reader_limits())
     result = validate_workbook(
         raw,
@@ -76,29 +75,7 @@ def check(data: bytes, contract: Contract, year: int) -> ValidationResult:
         year=year,
         contract_region=contract.region_code,
     )
-    _add_row_numbers(raw, result)
     return result
-
-
-def _add_row_numbers(raw: RawWorkbook, result: ValidationResult) -> None:
-    """Same rule as the validator: the first sheet named like Beneficiaires, header =
-    its first non-empty row, data = the non-empty rows below. Skipped if the validator
-    already provides the column or if the count differs (never a wrong number)."""
-    df = result.beneficiaries
-    if df is None or "row_number" in df.columns:
-        return
-    wanted = normalise_name("Beneficiaires")
-    for name, grid in raw.sheets.items():
-        if normalise_name(name) != wanted:
-            continue
-        text = text_frame(grid)
-        if not len(text.columns):
-            return
-        nonempty = text.index[(text != "").any(axis=1).to_numpy()]
-        rows = nonempty[nonempty > nonempty[0]] if len(nonempty) else nonempty
-        if len(rows) == len(df):
-            df["row_number"] = [int(r) + 1 for r in rows]
-        return
 
 
 def preview(result: ValidationResult, year: int, capacity: float | None) -> dict:

@@ -443,10 +443,10 @@ class _Validator:
             lines={BENEFICIARIES: len(found[BENEFICIARIES].rows) if BENEFICIARIES in found else 0},
         )
         if result.valid:
-            self._normalised(result)
+            self._normalised(result, found)
         return result
 
-    def _normalised(self, result: ValidationResult) -> None:
+    def _normalised(self, result: ValidationResult, found: dict[str, _Sheet]) -> None:
         ident = self.parsed.get("Identification", {})
         result.identification = {
             "siret": ident["siret"].values.iloc[0],
@@ -470,6 +470,9 @@ class _Validator:
             elif col.type in ("code", "text"):
                 values = pd.Series(values.to_numpy(dtype=object), dtype=object)
             columns[col.name] = values
+        # The spreadsheet row of each beneficiary (1-based, as the operator sees it), so
+        # the rows behind an alert can be found in the file.
+        columns["row_number"] = pd.Series(found[BENEFICIARIES].rows.to_numpy(dtype="int64") + 1)
         result.beneficiaries = pd.DataFrame(columns)
 
 

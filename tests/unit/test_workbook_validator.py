@@ -58,7 +58,8 @@ def test_valid_workbook_gives_typed_normalised_data(tmp_path, fmt):
     assert result.finances["PERSONNEL"] == 450000.0 and result.finances["LOCAUX"] == 30000.5
     assert result.finances["COMMUNICATION"] == 0.0  # missing poste counts as 0
     df = result.beneficiaries
-    assert list(df.columns) == HEADERS
+    assert list(df.columns) == HEADERS + ["row_number"]
+    assert df["row_number"].tolist() == [2, 3, 4]  # spreadsheet rows, below the header
     assert pd.api.types.is_datetime64_any_dtype(df["date_entree"])
     assert pd.api.types.is_datetime64_any_dtype(df["date_sortie"])
     assert df["niveau_max"].dtype == "int64" and df["nb_entretiens"].dtype == "int64"
@@ -443,6 +444,16 @@ def test_header_after_blank_rows_keeps_file_row_numbers(tmp_path):
     content["Beneficiaires"] = [[None], [None]] + content["Beneficiaires"]
     problem = only(validate(tmp_path, content).errors, "CODE_INCONNU")[0]
     assert (problem.ligne, problem.lettre) == (4, "F")
+
+
+def test_valid_rows_carry_their_spreadsheet_row_across_blank_rows(tmp_path):
+    content = sheets([ben_row(1), ben_row(2), ben_row(3)])
+    header, first, second, third = content["Beneficiaires"]
+    content["Beneficiaires"] = [[None], [None], header, first, [None], second, [None], [None], third]
+    result = validate(tmp_path, content)
+    assert result.errors == []
+    assert result.beneficiaries["row_number"].tolist() == [4, 6, 9]
+    assert result.beneficiaries["id_parcours"].tolist() == [first[0], second[0], third[0]]
 
 
 def test_numeric_region_codes_from_callers(tmp_path):
