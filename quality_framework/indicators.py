@@ -164,7 +164,17 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _scalar_query(t: Table, version_ids: list[int], year: int):
+def _of_versions(t: Table, version_ids: list[int], id_range: tuple[int, int] | None):
+    """Rows of the versions. With `id_range` (the version's first and last row id, known
+    right after its import) the database reads that contiguous slice of the table instead
+    of walking an index row by row: « + 0 » keeps SQLite from preferring the index."""
+    if id_range is None:
+        return t.c.workbook_version_id.in_(version_ids)
+    return and_(t.c.id.between(*id_range), (t.c.workbook_version_id + 0).in_(version_ids))
+
+
+def _scalar_query(t: Table, version_ids: list[int], year: int,
+                  id_range: tuple[int, int] | None = None):
     entree, sortie = entered_in(t, year), exited_in(t, year)
     answered = and_(sortie, t.c.satisfaction.isnot(None))
     level2 = and_(sortie, t.c.niveau_max >= 2)
@@ -187,12 +197,13 @@ def _scalar_query(t: Table, version_ids: list[int], year: int):
             func.coalesce(func.sum(case((sortie, t.c.duree_heures), else_=0.0)), 0.0)
             .label("heures_sorties"),
         )
-        .where(t.c.workbook_version_id.in_(version_ids))
+        .where(_of_versions(t, version_ids, id_range))
         .group_by(t.c.workbook_version_id)
     )
 
 
-def _distribution_query(t: Table, version_ids: list[int], year: int):
+def _distribution_query(t: Table, version_ids: list[int], year: int,
+                        id_range: tuple[int, int] | None = None):
     # One UNION ALL: one branch per dimension, each grouped by (version, code).
     branches = []
     dims = [(d, entered_in(t, year)) for d in DISTRIBUTIONS]
@@ -207,28 +218,30 @@ def _distribution_query(t: Table, version_ids: list[int], year: int):
                 code.label("code"),
                 func.count().label("n"),
             )
-            .where(t.c.workbook_version_id.in_(version_ids), population, col.isnot(None))
+            .where(_of_versions(t, version_ids, id_range), population, col.isnot(None))
             .group_by(t.c.workbook_version_id, col)
         )
     return union_all(*branches)
 
 
 def counts_by_version(
-    connection: Connection, rows_table: Table, version_ids: Iterable[int], year: int
+    connection: Connection, rows_table: Table, version_ids: Iterable[int], year: int,
+    id_range: tuple[int, int] | None = None,
 ) -> dict[int, Counts]:
     """Counts of each version for year N, in two queries. A version without rows gets
-    zero counts; every requested id is in the result."""
+    zero counts; every requested id is in the result. `id_range` (lowest, highest row id
+    of the versions' rows) only changes how the rows are found, never which."""
     ids = sorted(set(version_ids))
     result = {vid: Counts() for vid in ids}
     if not ids:
         return result
     scalar_names = [f.name for f in fields(Counts) if f.name != "distributions"]
-    for row in connection.execute(_scalar_query(rows_table, ids, year)).mappings():
+    for row in connection.execute(_scalar_query(rows_table, ids, year, id_range)).mappings():
         counts = result[row["workbook_version_id"]]
         for name in scalar_names:
             kind = float if name.startswith("heures") else int
             setattr(counts, name, kind(row[name]))
-    for vid, dim, code, n in connection.execute(_distribution_query(rows_table, ids, year)):
+    for vid, dim, code, n in connection.execute(_distribution_query(rows_table, ids, year, id_range)):
         dist = result[vid].distributions.setdefault(dim, {})
         dist[str(code)] = dist.get(str(code), 0) + int(n)
     return result
@@ -236,19 +249,29 @@ def counts_by_version(
 
 # --------------------------------------------------------------------------- frame
 
-def _column_values(series: pd.Series, is_date: bool) -> list[Any]:
-    """A column as plain Python values for an INSERT (NaN/NaT -> None), whole-column."""
+_INTEGER_COLUMNS = frozenset(
+    c.name for c in define_beneficiary_rows_table(MetaData()).columns if isinstance(c.type, Integer))
+
+
+def _column_values(series: pd.Series, is_date: bool, is_integer: bool) -> list[Any]:
+    """A column as plain Python values for an INSERT (NaN/NaT -> None), whole-column.
+    Integer columns with gaps are floats in pandas (5.0): they go out as int, which
+    PostgreSQL's COPY requires."""
     if is_date:
         dates = pd.to_datetime(series, errors="coerce")
         return dates.dt.date.astype(object).where(dates.notna(), None).tolist()
+    if is_integer and series.dtype.kind == "f":
+        present = series.notna()
+        values = series.where(present, 0).astype("int64").astype(object)
+        return values.where(present, None).tolist()
     values = series.astype(object)
     return values.where(series.notna(), None).tolist()
 
 
 def frame_columns(df: pd.DataFrame) -> dict[str, list[Any]]:
     """Every column of `beneficiary_rows` (but the keys) as lists of plain values."""
-    return {name: (_column_values(df[name], name in _DATE_COLUMNS) if name in df.columns
-                   else [None] * len(df))
+    return {name: (_column_values(df[name], name in _DATE_COLUMNS, name in _INTEGER_COLUMNS)
+                   if name in df.columns else [None] * len(df))
             for name in ROW_COLUMNS + ("row_number",)}
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, text
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, func, select, text
 
 from quality_framework.catalog import DISTRIBUTIONS, EXIT_DISTRIBUTION, SCALAR_INDICATORS
 from quality_framework.indicators import (
@@ -237,6 +237,19 @@ def test_counts_by_version_returns_every_id_in_two_queries(db):
     assert len(statements) == 2
     assert result[1234] == Counts() and result[3] == Counts()
     assert counts_by_version(conn, rows, [], YEAR) == {}
+
+
+def test_row_id_range_changes_how_rows_are_found_not_which(db):
+    conn, rows = db
+    ids = {vid: conn.execute(select(func.min(rows.c.id), func.max(rows.c.id))
+                             .where(rows.c.workbook_version_id == vid)).one() for vid in (1, 2, 99)}
+    for vid, (low, high) in ids.items():
+        assert counts_by_version(conn, rows, [vid], YEAR, (low, high)) == counts_of(db, vid)
+    # A range wider than the version (rows of other versions inside it) changes nothing.
+    assert counts_by_version(conn, rows, [2], YEAR, (ids[1][0], ids[99][1])) == counts_of(db, 2)
+    # Several versions at once, as the import never does but the function allows.
+    both = counts_by_version(conn, rows, [1, 2], YEAR, (ids[1][0], ids[2][1]))
+    assert both == counts_of(db, 1, 2)
 
 
 def test_year_filter(db):
