@@ -1,13 +1,25 @@
 """Benchmark of the workbook upload path; writes docs/performance-workbooks.md.
 
-    .venv/bin/python bench/workbook_import.py [--rows 200000] [--errors 50000]
+    .venv/bin/python bench/workbook_import.py [--rows 10000,50000,200000]
+        [--postgres-url postgresql+psycopg://postgres@127.0.0.1:55499/postgres]
+        [--naive-max-rows 50000] [--errors 50000] [--cache /tmp/wbcache]
 
-1. generates a valid workbook of N rows (audit/workbooks/generator.py);
-2. baseline: the time pandas + calamine take to just read the Beneficiaires sheet;
-3. check (validate_workbook) then import (audit.workbooks.service.deposit: one
-   transaction, executemany into beneficiary_rows, counts) into a throw-away SQLite
-   database, peak Python memory measured with tracemalloc and peak RSS with resource;
-4. a workbook with E errors: time to produce the full report (JSON and annotated copy).
+For each size, a valid workbook is generated once (audit/workbooks/generator.py, kept in
+--cache), then each (size, database) is measured in a FRESH process, so that its peak
+memory is its own:
+1. check + import through the platform's one path (`service.check`, `service.deposit`:
+   one transaction, rows, counts, journal) into a throw-away database built by the
+   migrations (SQLite file; PostgreSQL: a database created and dropped on the server of
+   --postgres-url);
+2. in the same process, afterwards, the reference: the time pandas + calamine take just to
+   read the Beneficiaires sheet, and the size of that DataFrame (memory_usage(deep=True));
+3. for sizes up to --naive-max-rows, in another fresh process, the naive alternative:
+   openpyxl reading the sheet cell by cell, then one INSERT per row.
+Finally a workbook with E errors: time of the full report (JSON and annotated copy).
+
+Targets (issue « performance at national scale »): check + import within 1.5 × the
+reference read; peak memory growth within 3 × the DataFrame. The figures are written as
+measured; nothing here asserts a time.
 """
 from __future__ import annotations
 
@@ -17,10 +29,11 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,157 +41,338 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-CPU = {}
-
-
-def timed(func, *args, **kwargs):
-    """(value, wall seconds, growth of the process peak RSS in MB); the CPU time of the
-    call is kept in CPU[func name] (less sensitive to a loaded machine). tracemalloc is
-    NOT used while timing: it slows allocation-heavy code several times over."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start, cpu = time.perf_counter(), time.process_time()
-    value = func(*args, **kwargs)
-    elapsed = time.perf_counter() - start
-    CPU[getattr(func, "__name__", "?")] = time.process_time() - cpu
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return value, elapsed, (after - before) / 1024
+SIRET, REGION, YEAR = "99900000001001", "53", 2025
 
 
-def traced_peak(func, *args, **kwargs) -> float:
-    """Peak Python allocation (MB) of a second, untimed run under tracemalloc."""
-    tracemalloc.start()
-    func(*args, **kwargs)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 1e6
+def rss_mb() -> float:
+    """Current resident set size of this process (Linux /proc), in MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--errors", type=int, default=50_000)
-    parser.add_argument("--cache", help="directory where the generated workbook is kept and reused")
-    parser.add_argument("--annotate-all", action="store_true",
-                        help="also time the annotated copy of every error (slow)")
-    parser.add_argument("--trace", action="store_true", help="also measure the check under tracemalloc")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "performance-workbooks.md"))
-    args = parser.parse_args()
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 * 1.048576  # KiB -> MB
 
-    import pandas as pd
-    from openpyxl import load_workbook
 
-    from audit.workbooks import service
+def workbook(rows: int, cache: Path) -> Path:
     from audit.workbooks.generator import generate_workbook
-    from flask_migrate import upgrade
 
+    path = cache / f"bench-{rows}.xlsx"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(generate_workbook(siret=SIRET, region_code=REGION, year=YEAR, n_rows=rows, seed=1))
+    return path
+
+
+# --------------------------------------------------------------------------- databases
+
+class ThrowAwayDatabase:
+    """A SQLite file in a temporary directory, or a new database on a PostgreSQL server."""
+
+    def __init__(self, postgres_url: str | None):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.admin_url = postgres_url
+        if postgres_url:
+            self.name = f"cep_bench_import_{uuid.uuid4().hex[:8]}"
+            self._admin(f'CREATE DATABASE "{self.name}"')
+            self.url = postgres_url.rsplit("/", 1)[0] + f"/{self.name}"
+        else:
+            self.url = f"sqlite:///{self.tmp.name}/bench.sqlite3"
+
+    def _admin(self, sql: str) -> None:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+        engine.dispose()
+
+    def close(self) -> None:
+        if self.admin_url:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.tmp.cleanup()
+
+
+def platform_app(url: str, tmp: str):
     from platform_core import create_app
+
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": tmp,
+                       "UPLOAD_DIR": f"{tmp}/files", "SCHEDULER_ENABLED": False})
+
+
+def bench_contract(rows: int):
     from platform_core.extensions import db
     from platform_core.models import Organisation
-    from quality_framework.workbook import validate_workbook
-    from quality_framework.workbook.annotate import annotated_workbook
     from tenders.models import Contract
 
-    siret, region, year = "99900000001001", "53", 2025
-    lines = []
-    t0 = time.perf_counter()
-    cache = Path(args.cache) / f"bench-{args.rows}.xlsx" if args.cache else None
-    reused = bool(cache and cache.exists())
-    if reused:
-        data = cache.read_bytes()
-    else:
-        data = generate_workbook(siret=siret, region_code=region, year=year, n_rows=args.rows, seed=1)
-        if cache:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_bytes(data)
-    gen_s = time.perf_counter() - t0
-    load_before = os.getloadavg()[0]
+    org = Organisation(siret=SIRET, name="Opérateur de mesure (fictif)", kind="OPERATEUR", region_code=REGION)
+    db.session.add(org)
+    db.session.flush()
+    contract = Contract(reference="BENCH-53", operator_id=org.id, region_code=REGION,
+                        starts_on=date(2024, 1, 1), ends_on=date(2027, 12, 31),
+                        annual_capacity=rows, annual_price=Decimal("1"))
+    db.session.add(contract)
+    db.session.commit()
+    return contract
 
-    _, read_s, read_mb = timed(pd.read_excel, io.BytesIO(data), sheet_name="Beneficiaires", engine="calamine")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
-                          "INSTANCE_DIR": tmp, "UPLOAD_DIR": f"{tmp}/files", "SCHEDULER_ENABLED": False})
+# --------------------------------------------------------------------------- one measurement
+
+def measure_platform(path: Path, postgres_url: str | None) -> dict:
+    """Check + import, then the reference read, in this (fresh) process."""
+    import pandas as pd
+    from flask_migrate import upgrade
+
+    from audit.workbooks import service
+
+    data = path.read_bytes()
+    base = ThrowAwayDatabase(postgres_url)
+    try:
+        app = platform_app(base.url, base.tmp.name)
         with app.app_context():
             upgrade()  # the schema from the migrations, as in production
-            org = Organisation(siret=siret, name="Opérateur de mesure (fictif)", kind="OPERATEUR", region_code=region)
-            db.session.add(org)
-            db.session.flush()
-            contract = Contract(reference="BENCH-53", operator_id=org.id, region_code=region,
-                                starts_on=date(2024, 1, 1), ends_on=date(2027, 12, 31),
-                                annual_capacity=args.rows, annual_price=Decimal("1"))
-            db.session.add(contract)
-            db.session.commit()
-            result, check_s, check_mb = timed(service.check, data, contract, year)
-            check_traced = traced_peak(service.check, data, contract, year) if args.trace else None
-            assert result.valid, result.to_text(limit=5)
-            version, import_s, import_mb = timed(service.deposit, result, data, "bench.xlsx", "xlsx", contract, year)
-            rows_stored = version.row_count
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            contract = bench_contract(10 ** 6)
+            # Warm-up on a tiny workbook: lazily imported modules and caches are not
+            # counted as the big workbook's memory.
+            from audit.workbooks.generator import generate_workbook
 
-    # A workbook with many errors: every `sexe` of the first E rows is wrong.
-    wb = load_workbook(io.BytesIO(generate_workbook(siret=siret, region_code=region, year=year,
-                                                    n_rows=args.errors, seed=2)))
-    ws = wb["Beneficiaires"]
-    for row in ws.iter_rows(min_row=2, min_col=4, max_col=4):
-        row[0].value = "X"
+            tiny = generate_workbook(siret=SIRET, region_code=REGION, year=YEAR, n_rows=10, seed=3)
+            assert service.check(tiny, contract, YEAR).valid
+            rss_before = rss_mb()
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = service.check(data, contract, YEAR)
+            t1, c1 = time.perf_counter(), time.process_time()
+            assert result.valid, result.to_text(limit=5)
+            version = service.deposit(result, data, "bench.xlsx", "xlsx", contract, YEAR)
+            t2, c2 = time.perf_counter(), time.process_time()
+            peak = peak_mb()
+            stored = version.row_count
+        del result
+        r0, rc0 = time.perf_counter(), time.process_time()
+        frame = pd.read_excel(io.BytesIO(data), sheet_name="Beneficiaires", engine="calamine")
+        r1, rc1 = time.perf_counter(), time.process_time()
+        frame_mb = frame.memory_usage(deep=True).sum() / 1e6
+    finally:
+        base.close()
+    return {"rows": stored, "file_mb": len(data) / 1e6, "check_s": t1 - t0, "import_s": t2 - t1,
+            "check_cpu_s": c1 - c0, "import_cpu_s": c2 - c1, "read_s": r1 - r0, "read_cpu_s": rc1 - rc0,
+            "frame_mb": frame_mb, "rss_before_mb": rss_before, "peak_growth_mb": peak - rss_before,
+            "peak_mb": peak}
+
+
+def measure_naive(path: Path, postgres_url: str | None) -> dict:
+    """What a first implementation would do: openpyxl cell by cell, one INSERT per row
+    (no validation at all, so it is a lower bound of that approach)."""
+    from openpyxl import load_workbook
+    from sqlalchemy import create_engine, insert
+
+    from audit.workbooks.models import beneficiary_rows
+    from flask_migrate import upgrade
+
+    base = ThrowAwayDatabase(postgres_url)
+    try:
+        app = platform_app(base.url, base.tmp.name)
+        with app.app_context():
+            upgrade()
+            from audit.workbooks.models import WorkbookVersion
+            from platform_core.extensions import db
+            from platform_core.files import store_bytes
+
+            contract = bench_contract(10 ** 6)
+            version = WorkbookVersion(contract_id=contract.id, year=YEAR, number=1, is_current=True,
+                                      stored_file=store_bytes(path.read_bytes(), "naive.xlsx", "xlsx"),
+                                      row_count=0, warning_count=0)
+            db.session.add(version)
+            db.session.commit()
+            version_id = version.id
+        t0 = time.perf_counter()
+        wb = load_workbook(path, read_only=True, data_only=True)
+        ws = wb["Beneficiaires"]
+        grid = []
+        for row in ws.iter_rows():
+            grid.append([cell.value for cell in row])
+        wb.close()
+        t1 = time.perf_counter()
+        header, body = grid[0], grid[1:]
+        engine = create_engine(base.url)
+        with engine.begin() as conn:
+            for values in body:
+                record = dict(zip(header, values))
+                record["workbook_version_id"] = version_id
+                conn.execute(insert(beneficiary_rows), record)
+        engine.dispose()
+        t2 = time.perf_counter()
+    finally:
+        base.close()
+    return {"naive_read_s": t1 - t0, "naive_insert_s": t2 - t1, "naive_rows": len(body)}
+
+
+def child(kind: str, rows: int, cache: str, postgres_url: str | None) -> dict:
+    """Runs one measurement in a fresh interpreter; returns its JSON."""
+    args = [sys.executable, __file__, "--child", kind, "--rows", str(rows), "--cache", cache]
+    if postgres_url:
+        args += ["--postgres-url", postgres_url]
+    out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"mesure {kind} {rows} en échec :\n{out.stdout[-2000:]}{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- errors
+
+def measure_errors(rows: int) -> list[str]:
+    from openpyxl import load_workbook
+
+    from audit.workbooks.generator import generate_workbook
+    from audit.workbooks.service import ANNOTATE_LIMIT
+    from quality_framework.workbook import validate_workbook
+    from quality_framework.workbook.annotate import annotated_workbook
+
+    wb = load_workbook(io.BytesIO(generate_workbook(siret=SIRET, region_code=REGION, year=YEAR,
+                                                    n_rows=rows, seed=2)))
+    for row in wb["Beneficiaires"].iter_rows(min_row=2, min_col=4, max_col=4):
+        row[0].value = "X"  # every `sexe` is wrong
     buf = io.BytesIO()
     wb.save(buf)
     bad = buf.getvalue()
-    bad_result, bad_s, bad_mb = timed(validate_workbook, bad, expected_siret=siret,
-                                      allowed_regions={region}, year=year, contract_region=region)
-    json_s = timed(lambda: json.dumps(bad_result.to_json(), ensure_ascii=False))[1]
-    from audit.workbooks.service import ANNOTATE_LIMIT
+    t0 = time.perf_counter()
+    result = validate_workbook(bad, expected_siret=SIRET, allowed_regions={REGION}, year=YEAR,
+                               contract_region=REGION)
+    t1 = time.perf_counter()
+    json.dumps(result.to_json(), ensure_ascii=False)
+    t2 = time.perf_counter()
+    capped = type(result)(errors=result.errors[:ANNOTATE_LIMIT], warnings=[], lines=result.lines)
+    annotated_workbook(bad, capped)
+    t3 = time.perf_counter()
+    n = lambda v: f"{v:,}".replace(",", " ")  # noqa: E731
+    return [
+        f"## Classeur de {n(rows)} lignes avec {n(len(result.errors))} erreurs",
+        "",
+        "| étape | durée |",
+        "|---|---|",
+        f"| vérification et rapport complet | {t1 - t0:.1f} s |",
+        f"| rapport JSON | {t2 - t1:.2f} s |",
+        f"| classeur annoté, {ANNOTATE_LIMIT} premiers problèmes (ce que fait la plateforme, après "
+        f"l'affichage du rapport) | {t3 - t2:.1f} s |",
+    ]
 
-    capped = type(bad_result)(errors=bad_result.errors[:ANNOTATE_LIMIT], warnings=[], lines=bad_result.lines)
-    annotated_capped_s = timed(annotated_workbook, bad, capped)[1]
-    capped_cpu = CPU["annotated_workbook"]
-    annotated_s = timed(annotated_workbook, bad, bad_result)[1] if args.annotate_all else None
-    load_after = os.getloadavg()[0]
 
-    lines += [
+# --------------------------------------------------------------------------- report
+
+def report(results: list[dict], naive: dict, args, load: tuple[float, float], error_lines: list[str]) -> str:
+    n = lambda v: f"{v:,}".replace(",", " ")  # noqa: E731
+    lines = [
         "# Performance du dépôt des bilans d'activité",
         "",
-        f"Mesuré le {date.today():%d/%m/%Y} avec `bench/workbook_import.py` "
-        f"(Python {platform.python_version()}, {platform.machine()}, SQLite fichier, "
-        "machine de développement partagée : les temps varient d'une exécution à l'autre).",
+        f"Mesuré le {date.today():%d/%m/%Y} avec `bench/workbook_import.py` (Python "
+        f"{platform.python_version()}, {os.cpu_count()} processeurs, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} Gio de mémoire ; "
+        f"charge moyenne 1 min {load[0]:.1f} au début, {load[1]:.1f} à la fin).",
         "",
-        f"## Classeur valide de {args.rows:,} lignes".replace(",", " "),
+        "```",
+        "python bench/workbook_import.py " + " ".join(a for a in sys.argv[1:]),
+        "```",
         "",
-        f"Charge moyenne de la machine (1 min) : {load_before:.1f} au début, {load_after:.1f} à la fin "
-        f"({os.cpu_count()} processeurs). Le temps processeur est moins sensible à la charge que la durée.",
+        "Chaque mesure tourne dans un processus neuf. « Vérification » = `service.check` (contrôle "
+        "de l'archive et de l'étendue des feuilles avant calamine, lecture de toutes les feuilles, "
+        "validation complète) ; « import » = `service.deposit` (une transaction : fichier, version, "
+        "lignes — `executemany` sur SQLite, `COPY` sur PostgreSQL —, comptages, journal). "
+        "Référence : `pandas.read_excel(..., sheet_name=\"Beneficiaires\", engine=\"calamine\")` dans "
+        "le même processus. Mémoire : hausse du pic de mémoire résidente pendant vérification + "
+        "import, rapportée à la taille du DataFrame de la feuille (`memory_usage(deep=True)`).",
         "",
-        "| étape | durée | temps processeur | hausse du pic de mémoire résidente |",
-        "|---|---|---|---|",
-        f"| génération du classeur (openpyxl, hors dépôt{', fichier réutilisé' if reused else ''}) | {gen_s:.1f} s | — | — |",
-        f"| référence : pandas + calamine, lecture seule de la feuille | {read_s:.1f} s | {CPU['read_excel']:.1f} s | {read_mb:.0f} Mo |",
-        f"| vérification complète (`service.check`) | {check_s:.1f} s | {CPU['check']:.1f} s | {check_mb:.0f} Mo |",
-        f"| import (`service.deposit` : une transaction, {rows_stored} lignes, comptages) | {import_s:.1f} s | {CPU['deposit']:.1f} s | {import_mb:.0f} Mo |",
-        f"| **total vérification + import** | **{check_s + import_s:.1f} s** "
-        f"(= {(check_s + import_s) / read_s:.1f} × la simple lecture) | "
-        f"{CPU['check'] + CPU['deposit']:.1f} s (= {(CPU['check'] + CPU['deposit']) / CPU['read_excel']:.1f} ×) | |",
-        "",
-        f"Pic de mémoire résidente du processus (ru_maxrss) : {rss_mb:.0f} Mo. "
-        f"Taille du fichier : {len(data) / 1e6:.1f} Mo."
-        + (f" Pic d'allocation Python de la vérification (tracemalloc, exécution séparée) : {check_traced:.0f} Mo."
-           if check_traced else ""),
-        "",
-        f"## Classeur de {args.errors:,} lignes avec {len(bad_result.errors):,} erreurs".replace(",", " "),
-        "",
-        "| étape | durée | temps processeur |",
-        "|---|---|---|",
-        f"| vérification et rapport complet | {bad_s:.1f} s | {CPU['validate_workbook']:.1f} s |",
-        f"| rapport JSON | {json_s:.2f} s | — |",
-        f"| classeur annoté, {ANNOTATE_LIMIT} premiers problèmes (ce que fait la plateforme, après "
-        f"l'affichage du rapport) | {annotated_capped_s:.1f} s | {capped_cpu:.1f} s |",
-    ] + ([f"| classeur annoté, toutes les erreurs | {annotated_s:.1f} s | {CPU['annotated_workbook']:.1f} s |"]
-         if annotated_s else []) + [
-        "",
-        "Sur la plateforme, la vérification et l'import tournent dans un fil d'exécution en arrière-plan ; "
-        "la page de suivi se recharge toutes les deux secondes jusqu'à la fin.",
+        "| lignes | base | fichier | référence : lecture seule | vérification | import | "
+        "**vérification + import** | **÷ lecture** (objectif ≤ 1,5) | DataFrame | hausse du pic mémoire "
+        "| **÷ DataFrame** (objectif ≤ 3) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    for r in results:
+        total = r["check_s"] + r["import_s"]
+        lines.append(
+            f"| {n(r['rows'])} | {r['database']} | {r['file_mb']:.1f} Mo | {r['read_s']:.2f} s | "
+            f"{r['check_s']:.2f} s | {r['import_s']:.2f} s | **{total:.2f} s** | **{total / r['read_s']:.2f}** | "
+            f"{r['frame_mb']:.0f} Mo | {r['peak_growth_mb']:.0f} Mo | **{r['peak_growth_mb'] / r['frame_mb']:.2f}** |")
+    lines += [
+        "",
+        "Temps processeur (moins sensibles à la charge de la machine) :",
+        "",
+        "| lignes | base | lecture seule | vérification | import | vérification + import ÷ lecture |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        cpu = r["check_cpu_s"] + r["import_cpu_s"]
+        lines.append(f"| {n(r['rows'])} | {r['database']} | {r['read_cpu_s']:.2f} s | {r['check_cpu_s']:.2f} s | "
+                     f"{r['import_cpu_s']:.2f} s | {cpu / r['read_cpu_s']:.2f} |")
+    if naive:
+        lines += [
+            "",
+            "## Comparaison : l'approche naïve (openpyxl cellule par cellule, un INSERT par ligne)",
+            "",
+            "Sans aucune validation : c'est un minorant de ce que coûterait cette approche.",
+            "",
+            "| lignes | base | lecture openpyxl | INSERT ligne à ligne | total naïf | plateforme (vérification + import) | rapport |",
+            "|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in results:
+            key = (r["rows"], r["database"])
+            if key not in naive:
+                continue
+            nv = naive[key]
+            total, platform_total = nv["naive_read_s"] + nv["naive_insert_s"], r["check_s"] + r["import_s"]
+            lines.append(f"| {n(r['rows'])} | {r['database']} | {nv['naive_read_s']:.1f} s | "
+                         f"{nv['naive_insert_s']:.1f} s | {total:.1f} s | {platform_total:.1f} s | "
+                         f"{total / platform_total:.1f} × plus lent |")
+    lines += ["", *error_lines, "",
+              "Sur la plateforme, la vérification et l'import tournent dans un fil d'exécution en "
+              "arrière-plan ; la page de suivi se recharge toutes les deux secondes jusqu'à la fin.", ""]
+    extra = Path(args.notes) if args.notes else ROOT / "bench" / "workbook_import_notes.md"
+    if extra.exists():
+        lines += [extra.read_text(encoding="utf-8").rstrip(), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default="10000,50000,200000", help="sizes, comma-separated")
+    parser.add_argument("--postgres-url", help="server where throw-away databases are created (optional)")
+    parser.add_argument("--naive-max-rows", type=int, default=50_000)
+    parser.add_argument("--errors", type=int, default=50_000, help="rows of the all-errors workbook (0: skip)")
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "cep-bench-workbooks"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "performance-workbooks.md"))
+    parser.add_argument("--notes", help="markdown appended to the report (default bench/workbook_import_notes.md)")
+    parser.add_argument("--json")
+    parser.add_argument("--child", choices=["platform", "naive"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    cache = Path(args.cache)
+    if args.child:
+        path = workbook(int(args.rows), cache)
+        measure = measure_platform if args.child == "platform" else measure_naive
+        print(json.dumps(measure(path, args.postgres_url)))
+        return
+
+    sizes = [int(s) for s in args.rows.split(",") if s.strip()]
+    for rows in sizes:
+        workbook(rows, cache)  # generated once, outside the measurements
+    load_before = os.getloadavg()[0]
+    databases = [("SQLite", None)] + ([("PostgreSQL", args.postgres_url)] if args.postgres_url else [])
+    results, naive = [], {}
+    for rows in sizes:
+        for label, url in databases:
+            r = child("platform", rows, args.cache, url)
+            r["database"] = label
+            results.append(r)
+            print(f"{rows:>7} {label:<10} lecture {r['read_s']:.2f} s, vérification {r['check_s']:.2f} s, "
+                  f"import {r['import_s']:.2f} s, pic +{r['peak_growth_mb']:.0f} Mo "
+                  f"(DataFrame {r['frame_mb']:.0f} Mo)", flush=True)
+            if rows <= args.naive_max_rows:
+                naive[(r["rows"], label)] = child("naive", rows, args.cache, url)
+    error_lines = measure_errors(args.errors) if args.errors else []
+    text = report(results, naive, args, (load_before, os.getloadavg()[0]), error_lines)
+    Path(args.out).write_text(text, encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"results": results, "naive": [
+            {"rows": k[0], "database": k[1], **v} for k, v in naive.items()]}, indent=2), encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":
