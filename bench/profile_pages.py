@@ -47,6 +47,9 @@ def main(argv=None) -> int:
     parser.add_argument("--year", type=int, help="report year (default: latest year with workbooks)")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--profile", type=int, default=0, help="print the N top cProfile entries per page")
+    parser.add_argument("--cold-cache", action="store_true",
+                        help="empty the fund-use report cache before each request (the cost of "
+                             "the first request after a payment, a deposit or an audit)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     if not args.database_url:
@@ -71,13 +74,15 @@ def main(argv=None) -> int:
         "usage des fonds national": f"/suivi/usage-des-fonds/?annee={year}",
         "tableau de bord acheteur": "/tableau-de-bord",
     }
-    result = {"year": year, "repeat": args.repeat, "loadavg": os.getloadavg(), "pages": {}}
+    result = {"year": year, "repeat": args.repeat, "cold_cache": args.cold_cache, "loadavg": os.getloadavg(), "pages": {}}
     for name, path in pages.items():
         response = client.get(path)  # warm-up: templates, referentials
         if response.status_code != 200:
             raise SystemExit(f"{path} -> {response.status_code}")
         times, cpu = [], []
         for _ in range(args.repeat):
+            if args.cold_cache:
+                app.extensions.pop("fund_use_report_cache", None)
             t0, c0 = time.perf_counter(), time.process_time()
             client.get(path)
             times.append((time.perf_counter() - t0) * 1000)
@@ -93,6 +98,8 @@ def main(argv=None) -> int:
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(5):
+                if args.cold_cache:
+                    app.extensions.pop("fund_use_report_cache", None)
                 client.get(path)
             profiler.disable()
             out = io.StringIO()

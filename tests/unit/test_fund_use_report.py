@@ -6,7 +6,8 @@ from datetime import date, datetime
 import pytest
 
 from quality_framework.fund_use_report import (
-    SUMMARY_COLUMNS, ContractInput, PaymentInput, VersionInput, build_report, series, summary,
+    SUMMARY_COLUMNS, ContractInput, PaymentInput, VersionInput, build_report, contract_funds,
+    series, summary,
 )
 from quality_framework.indicators import Counts
 
@@ -284,3 +285,28 @@ def test_evolution_figures_by_hand():
     assert series(evo, "entrees") == [100, 950, 1300]
     assert series(evo, "paid_total", "contracts", 2) == [12000.0, 46999.99, None]
     assert series(evo, "paid_total", "regions", "52") == [None, None, 60000.35]
+
+
+@pytest.mark.parametrize("year", [2023, 2024, 2025, 2026, 2027])
+def test_contract_funds_are_the_report_funds_from_that_year_alone(year):
+    """The dashboard's light computation: same contracts, order and funds as the report,
+    even when given only the payments and versions of that year."""
+    contracts, payments, versions = several_years()
+    rep = build_report(year, contracts, payments, versions, with_evolution=False)
+    expected = [(b["id"], b["reference"], b["funds"]) for b in rep["contracts"]]
+    assert [(f["id"], f["reference"], f["funds"]) for f in
+            contract_funds(year, contracts, payments, versions)] == expected
+    only_year = contract_funds(year, contracts, [p for p in payments if p.year == year],
+                               [v for v in versions if v.year == year])
+    assert [(f["id"], f["reference"], f["funds"]) for f in only_year] == expected
+
+
+def test_contract_funds_by_hand():
+    contracts, payments, versions = several_years()
+    funds = {f["reference"]: f["funds"] for f in contract_funds(2024, contracts, payments, versions)}
+    assert set(funds) == {"CEP-A", "CEP-B"}  # CEP-C starts in 2025
+    # CEP-B: 48000 fixed + regularisation −1000.01 paid; realisation min(300/400, 1)
+    assert funds["CEP-B"]["paid_total"] == 46999.99
+    assert funds["CEP-B"]["variable_earned"] == 10500.0  # 12000 × (0.5 × 0.75 + 0.5 × 1)
+    assert funds["CEP-B"]["balance"]["balance"] == 11500.01  # 48000 + 10500 − 46999.99
+    assert funds["CEP-B"]["balance"]["status"] == "DU"
