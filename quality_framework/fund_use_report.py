@@ -168,12 +168,14 @@ def _activity_block(indicators: Mapping[str, Any] | None, capacity) -> dict[str,
 
 # --------------------------------------------------------------------------- contract
 
-def _contract_block(c: ContractInput, year: int, payments: list[PaymentInput],
-                    version: VersionInput | None, audit_score, thresholds) -> dict[str, Any]:
+def _contract_figures(c: ContractInput, payments: list[PaymentInput],
+                      version: VersionInput | None, counts: Counts | None = None):
+    """(indicators, funds) of one contract and year: the variable part and the balance."""
     split = split_price(c.annual_price, c.fixed_share)
     indicators = None
     if version is not None:
-        counts = Counts.from_dict(version.counts or {})
+        if counts is None:
+            counts = Counts.from_dict(version.counts or {})
         indicators = indicators_from_counts(counts, version.means, version.finances,
                                             c.annual_capacity)
     rates = indicators or {}
@@ -181,6 +183,24 @@ def _contract_block(c: ContractInput, year: int, payments: list[PaymentInput],
                                        rates.get("taux_satisfaits"), c.satisfaction_target)
     paid_by_kind = {k: _add(p.amount for p in payments if p.kind == k) for k in PAYMENT_KINDS}
     bal = balance(split.fixed, variable["value"], paid_by_kind)
+    funds = {
+        "annual_price": float(c.annual_price),
+        "fixed": split.fixed,
+        "variable_max": split.variable_max,
+        "paid_by_kind": bal["paid_by_kind"],
+        "paid_total": bal["paid_total"],
+        "variable_earned": variable["value"],
+        "variable": variable,
+        "balance": bal,
+    }
+    return indicators, funds
+
+
+def _contract_block(c: ContractInput, year: int, payments: list[PaymentInput],
+                    version: VersionInput | None, audit_score, thresholds,
+                    counts: Counts | None = None) -> dict[str, Any]:
+    indicators, funds = _contract_figures(c, payments, version, counts)
+    rates = indicators or {}
     finances = version.finances if version is not None else None
     return {
         "scale": "contrat",
@@ -192,17 +212,8 @@ def _contract_block(c: ContractInput, year: int, payments: list[PaymentInput],
         "region_code": c.region_code,
         "region_name": _region_name(c.region_code),
         "status": c.status,
-        "funds": {
-            "annual_price": float(c.annual_price),
-            "fixed": split.fixed,
-            "variable_max": split.variable_max,
-            "paid_by_kind": bal["paid_by_kind"],
-            "paid_total": bal["paid_total"],
-            "variable_earned": variable["value"],
-            "variable": variable,
-            "balance": bal,
-        },
-        "use": _use_block(finances, bal["paid_total"], indicators),
+        "funds": funds,
+        "use": _use_block(finances, funds["paid_total"], indicators),
         "activity": _activity_block(indicators, c.annual_capacity),
         "indicators": indicators,
         "efficiency": {k: {"value": rates.get(k)} for k in EFFICIENCY_FIELDS},
@@ -226,8 +237,9 @@ def _contract_block(c: ContractInput, year: int, payments: list[PaymentInput],
 
 def _aggregate(scale: str, key: str, label: str, blocks: list[dict[str, Any]],
                versions: Mapping[int, VersionInput], contracts: Mapping[int, ContractInput],
-               thresholds) -> dict[str, Any]:
-    """A region or the nation: amounts added, activity from summed counts."""
+               thresholds, counts_of=None) -> dict[str, Any]:
+    """A region or the nation: amounts added, activity from summed counts.
+    `counts_of(version)`: its parsed counts (parsed once per build by `_Inputs`)."""
     paid_by_kind = {k: _add(b["funds"]["paid_by_kind"].get(k) for b in blocks)
                     for k in PAYMENT_KINDS}
     fixed = _add(b["funds"]["fixed"] for b in blocks)
@@ -239,7 +251,8 @@ def _aggregate(scale: str, key: str, label: str, blocks: list[dict[str, Any]],
     capacity = None
     if with_wb:
         vs = [versions[b["id"]] for b in with_wb]
-        counts = sum_counts(Counts.from_dict(v.counts or {}) for v in vs)
+        counts = sum_counts(counts_of(v) if counts_of else Counts.from_dict(v.counts or {})
+                            for v in vs)
         finances = sum_finances(v.finances for v in vs)
         capacity = sum_capacity(contracts[b["id"]].annual_capacity for b in with_wb)
         indicators = indicators_from_counts(counts, sum_means(v.means for v in vs),
@@ -305,6 +318,68 @@ def years_on_record(payments: Iterable[PaymentInput], versions: Iterable[Version
     return sorted({p.year for p in payments} | {v.year for v in versions})
 
 
+class _Inputs:
+    """Payments and current versions indexed by year and contract once per build, each
+    version's stored counts parsed once: every year of the evolution reuses them instead
+    of filtering the whole lists again."""
+
+    def __init__(self, payments: Iterable[PaymentInput], versions: Iterable[VersionInput]):
+        self.payments: dict[int, dict[int, list[PaymentInput]]] = {}
+        for p in payments:
+            self.payments.setdefault(p.year, {}).setdefault(p.contract_id, []).append(p)
+        # several versions given for a (contract, year): the highest number wins
+        self.current: dict[int, dict[int, VersionInput]] = {}
+        for v in versions:
+            per_year = self.current.setdefault(v.year, {})
+            if v.contract_id not in per_year or v.number > per_year[v.contract_id].number:
+                per_year[v.contract_id] = v
+        self._counts: dict[int, Counts] = {}
+
+    def counts(self, version: VersionInput) -> Counts:
+        # keyed by identity: two inputs may share an id in hand-made tests
+        key = id(version)
+        if key not in self._counts:
+            self._counts[key] = Counts.from_dict(version.counts or {})
+        return self._counts[key]
+
+    def years(self) -> list[int]:
+        return sorted(set(self.payments) | set(self.current))
+
+
+def _contracts_of_year(year: int, contracts: Iterable[ContractInput],
+                       inputs: _Inputs) -> list[ContractInput]:
+    """Contracts covering N or with a payment or a workbook for N, by region then reference."""
+    active_ids = set(inputs.payments.get(year, {})) | set(inputs.current.get(year, {}))
+    return sorted((c for c in contracts if c.covers_year(year) or c.id in active_ids),
+                  key=lambda c: (c.region_code, c.reference))
+
+
+def _year_scopes(year: int, contracts: list[ContractInput], inputs: _Inputs,
+                 audit_scores: Mapping[int, tuple[float, bool]], thresholds):
+    """(contracts of N, their blocks, region blocks, national block) of year N, each
+    block computed once."""
+    current = inputs.current.get(year, {})
+    year_payments = inputs.payments.get(year, {})
+    in_year = _contracts_of_year(year, contracts, inputs)
+    by_id = {c.id: c for c in in_year}
+    blocks = [
+        _contract_block(c, year, year_payments.get(c.id, []), current.get(c.id),
+                        audit_scores.get(c.id), thresholds,
+                        inputs.counts(current[c.id]) if c.id in current else None)
+        for c in in_year
+    ]
+    regions = []
+    for code in sorted({c.region_code for c in in_year}):
+        members = [b for b in blocks if b["region_code"] == code]
+        region = _aggregate("region", code, _region_name(code), members, current, by_id,
+                            thresholds, inputs.counts)
+        region["region_code"] = code
+        regions.append(region)
+    national = _aggregate("national", "FR", "National", blocks, current, by_id, thresholds,
+                          inputs.counts)
+    return in_year, blocks, regions, national
+
+
 def build_report(
     year: int,
     contracts: Iterable[ContractInput],
@@ -321,32 +396,13 @@ def build_report(
     wins). `audit_scores`: {contract_id: (score, has_major)}, latest audit per contract."""
     contracts = list(contracts)
     payments = list(payments)
-    versions = list(versions)
     audit_scores = audit_scores or {}
-    current: dict[int, VersionInput] = {}
-    for v in versions:
-        if v.year == year and (v.contract_id not in current
-                               or v.number > current[v.contract_id].number):
-            current[v.contract_id] = v
-    year_payments = [p for p in payments if p.year == year]
-    active_ids = {p.contract_id for p in year_payments} | set(current)
-    in_year = sorted((c for c in contracts if c.covers_year(year) or c.id in active_ids),
-                     key=lambda c: (c.region_code, c.reference))
+    inputs = _Inputs(payments, versions)
+    current = inputs.current.get(year, {})
+    in_year, blocks, regions, national = _year_scopes(year, contracts, inputs, audit_scores,
+                                                      thresholds)
     by_id = {c.id: c for c in in_year}
-
-    blocks = [
-        _contract_block(c, year, [p for p in year_payments if p.contract_id == c.id],
-                        current.get(c.id), audit_scores.get(c.id), thresholds)
-        for c in in_year
-    ]
-    regions = []
-    for code in sorted({c.region_code for c in in_year}):
-        members = [b for b in blocks if b["region_code"] == code]
-        region = _aggregate("region", code, _region_name(code), members, current, by_id,
-                            thresholds)
-        region["region_code"] = code
-        regions.append(region)
-    national = _aggregate("national", "FR", "National", blocks, current, by_id, thresholds)
+    year_payments = [p for p in payments if p.year == year]
 
     medians = {k: median(b["efficiency"][k]["value"] for b in blocks) for k in EFFICIENCY_FIELDS}
     for block in [*blocks, *regions, national]:
@@ -378,23 +434,47 @@ def build_report(
         },
     }
     if with_evolution:
-        report["evolution"] = _evolution(year, contracts, payments, versions, audit_scores,
-                                         thresholds, report)
+        report["evolution"] = _evolution(year, contracts, inputs, audit_scores, thresholds,
+                                         report)
     return report
 
 
-def _evolution(year, contracts, payments, versions, audit_scores, thresholds, report):
-    """Summaries for every year on record up to N (earlier years, then N itself)."""
-    years = [y for y in years_on_record(payments, versions) if y < year] + [year]
+def _evolution(year, contracts, inputs: _Inputs, audit_scores, thresholds, report):
+    """Summaries for every year on record up to N (earlier years, then N itself). An
+    earlier year needs only its blocks (no medians, positions or sources): summaries
+    read the values, never the positions."""
+    years = [y for y in inputs.years() if y < year] + [year]
     result: dict[str, Any] = {"years": years, "national": [], "regions": {}, "contracts": {}}
     for y in years:
-        rep = report if y == year else build_report(y, contracts, payments, versions,
-                                                      audit_scores, thresholds, False)
-        result["national"].append(summary(rep["national"]))
-        for r in rep["regions"]:
+        if y == year:
+            blocks, regions, national = report["contracts"], report["regions"], report["national"]
+        else:
+            _, blocks, regions, national = _year_scopes(y, contracts, inputs, audit_scores,
+                                                        thresholds)
+        result["national"].append(summary(national))
+        for r in regions:
             result["regions"].setdefault(r["id"], {})[y] = summary(r)
-        for b in rep["contracts"]:
+        for b in blocks:
             result["contracts"].setdefault(b["id"], {})[y] = summary(b)
+    return result
+
+
+def contract_funds(year: int, contracts: Iterable[ContractInput],
+                   payments: Iterable[PaymentInput],
+                   versions: Iterable[VersionInput]) -> list[dict[str, Any]]:
+    """{id, reference, funds} of each contract of year N, in the report's order, with
+    the report's own formulas (`_contract_figures`): for the officers' dashboard, which
+    needs balances and variable parts only, not the aggregates nor the evolution.
+    Payments and versions of other years may be left out."""
+    inputs = _Inputs(payments, versions)
+    current = inputs.current.get(year, {})
+    year_payments = inputs.payments.get(year, {})
+    result = []
+    for c in _contracts_of_year(year, contracts, inputs):
+        version = current.get(c.id)
+        _, funds = _contract_figures(c, year_payments.get(c.id, []), version,
+                                     inputs.counts(version) if version is not None else None)
+        result.append({"id": c.id, "reference": c.reference, "funds": funds})
     return result
 
 

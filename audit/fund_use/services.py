@@ -10,16 +10,16 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from platform_core import journal
 from platform_core.clock import today_paris
 from platform_core.extensions import db
 from platform_core.formatting import fr_date
+from platform_core.models import Organisation, StoredFile
 from platform_core.roles import ACHETEUR, ADMIN, OBSERVATEUR, OPERATEUR
 from quality_framework.fund_use import PAYMENT_KINDS, euros_fr
 from quality_framework.fund_use_report import (
-    ContractInput, PaymentInput, VersionInput, build_report,
+    ContractInput, PaymentInput, VersionInput, build_report, contract_funds,
 )
 from tenders.models import Contract
 
@@ -30,31 +30,53 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 # --------------------------------------------------------------------------- inputs
 
-def contract_input(c: Contract) -> ContractInput:
-    return ContractInput(
-        id=c.id, reference=c.reference, region_code=c.region_code,
-        operator_name=c.operator.name if c.operator else "", operator_id=c.operator_id,
-        annual_price=float(c.annual_price), annual_capacity=c.annual_capacity,
-        starts_on=c.starts_on, ends_on=c.ends_on, fixed_share=c.fixed_share,
-        satisfaction_target=c.satisfaction_target, status=c.status)
+# The loaders below read plain columns (no ORM objects): the report needs values only,
+# and building thousands of ORM objects per page was most of its cost.
+
+def contract_inputs() -> list[ContractInput]:
+    """Every contract, with its operator's name (one query)."""
+    rows = db.session.execute(
+        select(Contract.id, Contract.reference, Contract.region_code, Organisation.name,
+               Contract.operator_id, Contract.annual_price, Contract.annual_capacity,
+               Contract.starts_on, Contract.ends_on, Contract.fixed_share,
+               Contract.satisfaction_target, Contract.status)
+        .outerjoin(Organisation, Organisation.id == Contract.operator_id)
+        .order_by(Contract.id))
+    return [ContractInput(id=r.id, reference=r.reference, region_code=r.region_code,
+                          operator_name=r.name or "", operator_id=r.operator_id,
+                          annual_price=float(r.annual_price), annual_capacity=r.annual_capacity,
+                          starts_on=r.starts_on, ends_on=r.ends_on, fixed_share=r.fixed_share,
+                          satisfaction_target=r.satisfaction_target, status=r.status)
+            for r in rows]
 
 
-def payment_input(p: Payment) -> PaymentInput:
-    return PaymentInput(id=p.id, contract_id=p.contract_id, year=p.year, kind=p.kind,
-                        amount=float(p.amount), paid_on=p.paid_on, reference=p.reference or "",
-                        reverses_payment_id=p.reverses_payment_id)
+def payment_inputs(year: int | None = None) -> list[PaymentInput]:
+    """Every payment, or those related to `year`."""
+    query = select(Payment.id, Payment.contract_id, Payment.year, Payment.kind, Payment.amount,
+                   Payment.paid_on, Payment.reference, Payment.reverses_payment_id)
+    if year is not None:
+        query = query.where(Payment.year == year)
+    return [PaymentInput(id=r.id, contract_id=r.contract_id, year=r.year, kind=r.kind,
+                         amount=float(r.amount), paid_on=r.paid_on, reference=r.reference or "",
+                         reverses_payment_id=r.reverses_payment_id)
+            for r in db.session.execute(query)]
 
 
-def current_versions() -> list[VersionInput]:
-    from audit.workbooks.models import WorkbookVersion
+def current_versions(year: int | None = None) -> list[VersionInput]:
+    """The current workbook version of every (contract, year), or of `year` only, with the
+    SHA-256 of its file (one query)."""
+    from audit.workbooks.models import WorkbookVersion as V
 
-    rows = db.session.scalars(select(WorkbookVersion).where(WorkbookVersion.is_current.is_(True))
-                              .options(selectinload(WorkbookVersion.stored_file)))  # no N+1 (tests/perf)
-    return [VersionInput(id=v.id, contract_id=v.contract_id, year=v.year, number=v.number,
-                         counts=v.counts, means=v.means, finances=v.finances,
-                         uploaded_at=v.uploaded_at,
-                         sha256=v.stored_file.sha256 if v.stored_file else None)
-            for v in rows]
+    query = (select(V.id, V.contract_id, V.year, V.number, V.counts, V.means, V.finances,
+                    V.uploaded_at, StoredFile.sha256)
+             .outerjoin(StoredFile, StoredFile.id == V.stored_file_id)
+             .where(V.is_current.is_(True)))
+    if year is not None:
+        query = query.where(V.year == year)
+    return [VersionInput(id=r.id, contract_id=r.contract_id, year=r.year, number=r.number,
+                         counts=r.counts, means=r.means, finances=r.finances,
+                         uploaded_at=r.uploaded_at, sha256=r.sha256)
+            for r in db.session.execute(query)]
 
 
 def audit_scores(contract_ids: Iterable[int]) -> dict[int, tuple[float, bool]]:
@@ -80,11 +102,17 @@ def years_available() -> list[int]:
 
 
 def compute_report(year: int, with_evolution: bool = True) -> dict[str, Any]:
-    contracts = [contract_input(c) for c in db.session.scalars(
-        select(Contract).options(selectinload(Contract.operator)))]  # no N+1 (tests/perf)
-    payments = [payment_input(p) for p in db.session.scalars(select(Payment))]
-    return build_report(year, contracts, payments, current_versions(),
+    """The report computed now from the database (uncached: the CLI, the demo and the
+    tests; the pages go through `report_cache.cached_report`)."""
+    contracts = contract_inputs()
+    return build_report(year, contracts, payment_inputs(), current_versions(),
                         audit_scores([c.id for c in contracts]), with_evolution=with_evolution)
+
+
+def contract_funds_of_year(year: int) -> list[dict[str, Any]]:
+    """Balances and variable parts of the contracts of `year` only (the officers'
+    dashboard): the same formulas as the report, without loading other years."""
+    return contract_funds(year, contract_inputs(), payment_inputs(year), current_versions(year))
 
 
 # --------------------------------------------------------------------------- visibility

@@ -13,8 +13,9 @@ from platform_core.ui import Attention, register_dashboard, register_nav
 from quality_framework.fund_use_report import SUMMARY_COLUMNS, summary
 
 from . import presentation
+from .report_cache import cached_report
 from .services import (
-    MAX_YEAR, MIN_YEAR, compute_report, filter_report, payments_of, scope_for,
+    MAX_YEAR, MIN_YEAR, contract_funds_of_year, filter_report, payments_of, scope_for,
     visible_contract, years_available,
 )
 
@@ -64,7 +65,7 @@ def index():
     except BadYear as exc:
         return render_error(400, str(exc))
     scope = scope_for(current_user)
-    report = filter_report(compute_report(year), scope)
+    report = filter_report(cached_report(year), scope)
     charts = []
     if report["regions"]:
         charts.append(presentation.cost_per_entry_chart(report["regions"],
@@ -96,7 +97,7 @@ def region(code: str):
     scope = scope_for(current_user)
     if not scope.sees_region(code):
         abort(404)
-    report = filter_report(compute_report(year), scope)
+    report = filter_report(cached_report(year), scope)
     block = next((r for r in report["regions"] if r["id"] == code), None)
     if block is None:
         abort(404)
@@ -122,7 +123,7 @@ def contract(contract_id: int):
         year = requested_year()
     except BadYear as exc:
         return render_error(400, str(exc))
-    report = compute_report(year)
+    report = cached_report(year)
     block = next((b for b in report["contracts"] if b["id"] == c.id), None)
     charts = presentation.trend_charts(report.get("evolution"), "contracts", c.id, c.reference)
     if block is not None:
@@ -144,7 +145,7 @@ def export():
         year = requested_year()
     except BadYear as exc:
         return render_error(400, str(exc))
-    report = filter_report(compute_report(year), scope_for(current_user))
+    report = filter_report(cached_report(year), scope_for(current_user))
     return xlsx_response(report_workbook(report), f"usage-des-fonds-{year}.xlsx")
 
 
@@ -156,10 +157,10 @@ def fund_use_attention(user) -> list[Attention]:
     if not user.has_role(ACHETEUR):
         return []
     year = today_paris().year - 1
-    report = compute_report(year, with_evolution=False)
+    contracts = contract_funds_of_year(year)  # funds of that year only, not the whole report
     items = []
-    overpaid = [b for b in report["contracts"] if b["funds"]["balance"]["status"] == "TROP_PERCU"]
-    unpaid = [b for b in report["contracts"]
+    overpaid = [b for b in contracts if b["funds"]["balance"]["status"] == "TROP_PERCU"]
+    unpaid = [b for b in contracts
               if b["funds"]["variable_earned"] > 0 and b["funds"]["paid_by_kind"]["VARIABLE"] == 0]
     if overpaid:
         items.append(Attention(

@@ -6,7 +6,8 @@ from datetime import date, datetime
 import pytest
 
 from quality_framework.fund_use_report import (
-    SUMMARY_COLUMNS, ContractInput, PaymentInput, VersionInput, build_report, series, summary,
+    SUMMARY_COLUMNS, ContractInput, PaymentInput, VersionInput, build_report, contract_funds,
+    series, summary,
 )
 from quality_framework.indicators import Counts
 
@@ -214,3 +215,98 @@ def test_regularisation_counts_in_the_balance():
     assert funds["paid_by_kind"]["REGULARISATION"] == -5000.0
     assert funds["paid_total"] == 80000.0
     assert funds["balance"]["status"] == "SOLDE"
+
+
+# ------------------------------------------------------------------ evolution
+
+def several_years():
+    """Three contracts in two regions over 2023-2026: a contract ending in 2024, one
+    starting in 2025, a re-deposited workbook (two versions given, the highest number
+    wins), payments related to another year than they were paid in, a regularisation."""
+    a = contract(1, "53", 100000, 1000, ref="CEP-A")
+    b = ContractInput(id=2, reference="CEP-B", region_code="53", operator_name="Op 2",
+                      annual_price=60000, annual_capacity=400, starts_on=date(2023, 3, 1),
+                      ends_on=date(2024, 12, 31))
+    c = ContractInput(id=3, reference="CEP-C", region_code="52", operator_name="Op 3",
+                      annual_price=75000.5, annual_capacity=None, starts_on=date(2025, 1, 1),
+                      ends_on=date(2026, 12, 31), fixed_share=0.7, satisfaction_target=0.8)
+    fin = {"PERSONNEL": 50000, "LOCAUX": 12000.5, "FINANCEMENT_FRANCE_COMPETENCES": 70000}
+    versions = [
+        version(101, 1, rates_counts(700, 90, 80), year=2024, finances=fin),
+        version(102, 1, rates_counts(650, 80, 60), year=2024, finances=fin, number=2),
+        version(103, 2, rates_counts(300, 40, 39), year=2024, etp=3.5),
+        version(104, 1, rates_counts(1100, 120, 100), year=2025, finances=fin),
+        version(105, 3, rates_counts(200, 0, 0), year=2025, etp=0.0),
+        version(106, 2, rates_counts(100, 10, 10), year=2023),
+    ]
+    payments = [pay(1, "FIXE", 80000, year=2024), pay(1, "VARIABLE", 12000.1, year=2024,
+                                                     on=date(2025, 4, 15)),
+                pay(2, "FIXE", 48000, year=2024), pay(2, "REGULARISATION", -1000.01, year=2024),
+                pay(2, "FIXE", 12000, year=2023, on=date(2023, 12, 1)),
+                pay(3, "FIXE", 60000.35, year=2025, on=date(2025, 6, 1)),
+                pay(1, "FIXE", 85000, year=2025, on=date(2025, 6, 1)),
+                pay(1, "FIXE", 1000, year=2026, on=date(2026, 1, 5))]
+    return [a, b, c], payments, versions
+
+
+@pytest.mark.parametrize("year", [2023, 2024, 2025, 2026, 2027])
+def test_evolution_equals_the_reports_of_each_year_built_alone(year):
+    contracts, payments, versions = several_years()
+    scores = {1: (0.82, False), 3: (0.6, True)}
+    rep = build_report(year, contracts, payments, versions, audit_scores=scores)
+    evo = rep["evolution"]
+    expected_years = sorted({y for y in (2023, 2024, 2025, 2026) if y < year} | {year})
+    assert evo["years"] == expected_years
+    for i, y in enumerate(expected_years):
+        alone = build_report(y, contracts, payments, versions, audit_scores=scores,
+                             with_evolution=False)
+        assert evo["national"][i] == summary(alone["national"])
+        for r in alone["regions"]:
+            assert evo["regions"][r["id"]][y] == summary(r)
+        for b in alone["contracts"]:
+            assert evo["contracts"][b["id"]][y] == summary(b)
+        # nothing more than the scopes present that year
+        assert {k for k, per_year in evo["contracts"].items() if y in per_year} == \
+            {b["id"] for b in alone["contracts"]}
+        assert {k for k, per_year in evo["regions"].items() if y in per_year} == \
+            {r["id"] for r in alone["regions"]}
+    # the year itself: the report's own blocks, and the same report without evolution
+    without = build_report(year, contracts, payments, versions, audit_scores=scores,
+                           with_evolution=False)
+    assert {k: v for k, v in rep.items() if k != "evolution"} == without
+
+
+def test_evolution_figures_by_hand():
+    contracts, payments, versions = several_years()
+    evo = build_report(2025, contracts, payments, versions)["evolution"]
+    assert evo["years"] == [2023, 2024, 2025]
+    # 2024 of CEP-A uses version 2 (650 entries), not version 1
+    assert series(evo, "entrees", "contracts", 1) == [None, 650, 1100]
+    assert series(evo, "entrees") == [100, 950, 1300]
+    assert series(evo, "paid_total", "contracts", 2) == [12000.0, 46999.99, None]
+    assert series(evo, "paid_total", "regions", "52") == [None, None, 60000.35]
+
+
+@pytest.mark.parametrize("year", [2023, 2024, 2025, 2026, 2027])
+def test_contract_funds_are_the_report_funds_from_that_year_alone(year):
+    """The dashboard's light computation: same contracts, order and funds as the report,
+    even when given only the payments and versions of that year."""
+    contracts, payments, versions = several_years()
+    rep = build_report(year, contracts, payments, versions, with_evolution=False)
+    expected = [(b["id"], b["reference"], b["funds"]) for b in rep["contracts"]]
+    assert [(f["id"], f["reference"], f["funds"]) for f in
+            contract_funds(year, contracts, payments, versions)] == expected
+    only_year = contract_funds(year, contracts, [p for p in payments if p.year == year],
+                               [v for v in versions if v.year == year])
+    assert [(f["id"], f["reference"], f["funds"]) for f in only_year] == expected
+
+
+def test_contract_funds_by_hand():
+    contracts, payments, versions = several_years()
+    funds = {f["reference"]: f["funds"] for f in contract_funds(2024, contracts, payments, versions)}
+    assert set(funds) == {"CEP-A", "CEP-B"}  # CEP-C starts in 2025
+    # CEP-B: 48000 fixed + regularisation −1000.01 paid; realisation min(300/400, 1)
+    assert funds["CEP-B"]["paid_total"] == 46999.99
+    assert funds["CEP-B"]["variable_earned"] == 10500.0  # 12000 × (0.5 × 0.75 + 0.5 × 1)
+    assert funds["CEP-B"]["balance"]["balance"] == 11500.01  # 48000 + 10500 − 46999.99
+    assert funds["CEP-B"]["balance"]["status"] == "DU"
