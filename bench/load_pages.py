@@ -314,7 +314,11 @@ def main(argv=None) -> int:
     env = {**os.environ, "DATABASE_URL": args.database_url, "CEP_ENV": "development",
            "SCHEDULER_ENABLED": "0", "CEP_INSTANCE_DIR": instance, "UPLOAD_DIR": f"{instance}/files",
            "LOGIN_RATE_LIMIT": "1000 per minute"}
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b", f"{HOST}:{args.port}",
+    # the repo's venv, else the running interpreter's (a git worktree has no .venv of its own)
+    gunicorn = ROOT / ".venv/bin/gunicorn"
+    if not gunicorn.exists():
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+    cmd = [str(gunicorn), "-w", str(args.workers), "-b", f"{HOST}:{args.port}",
            "--timeout", "120", "--log-level", "warning", "wsgi:app"]
     log = open(Path(instance).parent / "gunicorn.log", "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
