@@ -453,6 +453,8 @@ def reset_schema() -> None:
     db.drop_all()
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        if conn.dialect.name == "postgresql":  # created by migration 0001, outlives its table
+            conn.execute(text("DROP FUNCTION IF EXISTS journal_append_only() CASCADE"))
     upgrade_schema()
 
 

@@ -50,3 +50,27 @@ def test_generator_indicators_and_load_scripts(tmp_path):
     pages = json.loads(load.read_text(encoding="utf-8"))["pages"]
     assert len(pages) == 6
     assert all(p["errors"] == 0 and p["n"] > 0 for p in pages.values())
+
+
+def test_exports_script(tmp_path):
+    """bench/exports.py at tiny scale: both exports answer real xlsx files (checked by the
+    script with openpyxl), and the engine's section of the markdown file is rewritten in
+    place, the text around it kept."""
+    env = {**os.environ, "CEP_BENCH_INSTANCE": str(tmp_path / "instance")}
+    env.pop("DATABASE_URL", None)
+    doc = tmp_path / "exports.md"
+    doc.write_text("# Exports\n\nTexte écrit à la main.\n", encoding="utf-8")
+    figures = tmp_path / "exports.json"
+    args = ["bench/exports.py", "--lots", "2", "--bids", "3", "--contracts", "2", "--years", "2026-2027",
+            "--rows", "200", "--repeat", "1", "--out", str(doc), "--json", str(figures)]
+    run(args, env, timeout=120)
+    run(args, env, timeout=120)  # a second run replaces its section
+    report = json.loads(figures.read_text(encoding="utf-8"))
+    assert report["engine"] == "SQLite" and report["sizes"]["tender_bids"] == 6
+    exports = report["exports"]
+    assert len(exports) == 3 and all(e["statements"] > 0 and e["bytes"] > 0 for e in exports.values())
+    assert "Synthèse + 2 lots" in exports["rapport d'analyse des offres, xlsx"]["check"]
+    assert "Paiements" in exports["national fund-use xlsx"]["check"]
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Exports\n\nTexte écrit à la main.")
+    assert text.count("<!-- bench/exports.py:sqlite -->") == 1 and "| national fund-use xlsx" in text
