@@ -98,10 +98,11 @@ def _insert_rows(result: ValidationResult, version_id: int) -> int:
     rows = zip([version_id] * n, *columns.values())
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
-        text = _copy_text([[version_id] * n, *columns.values()])
+        values = [[version_id] * n, *columns.values()]
         with conn.connection.driver_connection.cursor() as cursor:
             with cursor.copy(f"COPY {beneficiary_rows.name} ({', '.join(names)}) FROM STDIN") as copy:
-                copy.write(text)
+                for start in range(0, n, _COPY_BATCH):  # bounded memory: one batch of text at a time
+                    copy.write(_copy_text([v[start:start + _COPY_BATCH] for v in values]))
         return n
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {beneficiary_rows.name} ({', '.join(names)}) "
@@ -110,6 +111,7 @@ def _insert_rows(result: ValidationResult, version_id: int) -> int:
     return n
 
 
+_COPY_BATCH = 20_000
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 

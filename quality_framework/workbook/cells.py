@@ -36,6 +36,12 @@ def text_of(values: pd.Series) -> pd.Series:
     if kind == "empty":
         return pd.Series("", index=values.index, dtype=object)
     cells = values.to_numpy(dtype=object)
+    if kind == "string" and len(cells) > 1000:
+        # Codes repeat: strip each distinct text once and share the results.
+        codes, uniques = pd.factorize(cells)
+        if 2 * len(uniques) <= len(cells):
+            stripped = np.asarray(_strip(np.asarray(uniques, dtype=object)), dtype=object)
+            return pd.Series(stripped[codes], index=values.index, dtype=object)
     if kind != "string":
         cells = _cell_strings(values, cells)
     return pd.Series(_strip(cells), index=values.index, dtype=object)

@@ -345,7 +345,9 @@ def _read_grids(data: bytes, max_rows: int) -> dict[str, pd.DataFrame]:
             if n_rows > max_rows:
                 raise _too_many_rows(meta.name, n_rows, max_rows)
             rows = sheet.to_python(skip_empty_area=False)
+            del sheet  # calamine's own copy of the cells: freed before pandas makes a third
             sheets[meta.name] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+            del rows
     except UnreadableWorkbook:
         raise
     except Exception as exc:
