@@ -23,6 +23,7 @@ _ROW_R = re.compile(rb'<row\s[^>]*?\br="(\d+)"')
 # pattern was 10 times slower, a leading « \s » 5 times). The byte before is checked
 # in Python, on the (few) matches only.
 _WIDE_REF = re.compile(rb'r="([A-Z]{2,3})\d+"')
+_CELL_WITHOUT_R = re.compile(rb'<c(?:>|/>|\s(?!r="))')
 _ANY_REF_ROW = re.compile(rb'\sr="[A-Z]{1,3}(\d+)"')
 _OVERLAP = 256
 _MAX_PENDING = 1024 * 1024  # longer than any honest tag
@@ -62,7 +63,7 @@ class XlsxSheetScan:
         self.rows = 0
         self.rows_with_r = 0
         self.max_col = 0
-        self.cells_without_r = 0
+        self.cells_without_r = 0  # 1 once a cell without r is seen
         self.any_cell = False
 
     def feed(self, chunk: bytes) -> None:
@@ -80,14 +81,14 @@ class XlsxSheetScan:
         self._scan(buf)
 
     def _scan(self, buf: bytes) -> None:
-        self.rows += buf.count(b"<row ") + buf.count(b"<row>")
+        # Few plain searches per chunk, on purpose: this runs over every byte of the sheet.
+        self.rows += buf.count(b"<row")  # a <rowBreaks> counts too: still an upper bound
         numbers = _ROW_R.findall(buf)
         if numbers:
             self.rows_with_r += len(numbers)
             self.max_row_r = max(self.max_row_r, max(map(int, numbers)))
-        cells = buf.count(b"<c ") + buf.count(b"<c>") + buf.count(b"<c/>")
-        if cells:
-            self.any_cell = True
+        if not self.any_cell and b"<c" in buf:
+            self.any_cell = True  # (a <cols> too: only ever widens the estimate to A-Z)
         for m in _WIDE_REF.finditer(buf):
             if not buf[m.start() - 1:m.start()].isspace():
                 continue  # « xr="AB1" »: another attribute
@@ -95,9 +96,10 @@ class XlsxSheetScan:
             if end != -1 and buf[end - 1:end] == b"/":
                 continue  # a self-closing cell is empty (styled at most): calamine skips it
             self.max_col = max(self.max_col, column_number(m.group(1)))
-        # Cells written without r (or with r not first): their column is their rank in the
-        # row, measured in the second pass.
-        self.cells_without_r += cells - buf.count(b'<c r="')
+        # A cell written without r (or with r not first): the columns are then counted
+        # cell by cell in the second pass. One such cell is enough to know.
+        if not self.cells_without_r and _CELL_WITHOUT_R.search(buf):
+            self.cells_without_r = 1
 
     def extent(self, wide: int, rescan: Iterable[bytes]) -> Extent:
         pending, self._pending = self._pending, b""

@@ -246,7 +246,7 @@ def _inspect_zip(data: bytes, max_uncompressed: int, max_ratio: float, notices: 
                             "il est refusé par sécurité. Enregistrez-le à nouveau depuis votre tableur.")
                     if sheet is not None:
                         cut = buf.rfind(b"</c>") + 4 if b"</c>" in buf else 0
-                        if b"<f" in buf[:cut]:
+                        if buf.find(b"<f", 0, cut) != -1:  # no copy of the chunk
                             for m in _FORMULA_NO_VALUE.finditer(buf, 0, cut):
                                 if b't="str"' not in m.group(1) + m.group(4):
                                     formula_cells.setdefault(sheet, []).append(
