@@ -58,18 +58,39 @@ def _cell_strings(values: pd.Series, cells: np.ndarray) -> np.ndarray:
     out[is_none] = ""
     if is_float.any():
         floats = cells[is_float].astype(float)
-        with np.errstate(invalid="ignore"):  # inf % 1 is NaN, and inf is not integral anyway
-            integral = np.isfinite(floats) & (np.mod(floats, 1) == 0) & (np.abs(floats) < 1e15)
-        as_text = floats.astype(str).astype(object)
-        as_text[integral] = floats[integral].astype(np.int64).astype(str)
-        as_text[np.isnan(floats)] = ""  # a NaN (grid built with pandas) is an empty cell
-        out[is_float] = as_text
+        distinct, position = np.unique(floats, return_inverse=True)
+        if 2 * len(distinct) <= len(floats):  # codes, counts: each value converted once
+            out[is_float] = _float_strings(distinct)[position.reshape(-1)]
+        else:
+            out[is_float] = _float_strings(floats)
     if other.any():
-        out[other] = list(map(str, cells[other]))
-        is_datetime = types == datetime.datetime
-        if is_datetime.any():
-            out[is_datetime] = [t.removesuffix(" 00:00:00") for t in out[is_datetime]]
+        if set(types[other]) <= _SHAREABLE:
+            # Dates repeat: each distinct value converted once. A str, a date and a
+            # datetime never compare equal to one another, so sharing is exact.
+            seen: dict[object, str] = {}
+            out[other] = [seen[t] if t in seen else seen.setdefault(t, _other_string(t))
+                          for t in cells[other]]
+        else:
+            out[other] = [_other_string(t) for t in cells[other]]
     return out
+
+
+_SHAREABLE = {str, datetime.date, datetime.datetime}
+
+
+def _other_string(value: object) -> str:
+    if type(value) is datetime.datetime:
+        return str(value).removesuffix(" 00:00:00")
+    return str(value)
+
+
+def _float_strings(floats: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):  # inf % 1 is NaN, and inf is not integral anyway
+        integral = np.isfinite(floats) & (np.mod(floats, 1) == 0) & (np.abs(floats) < 1e15)
+    as_text = floats.astype(str).astype(object)
+    as_text[integral] = floats[integral].astype(np.int64).astype(str)
+    as_text[np.isnan(floats)] = ""  # a NaN (grid built with pandas) is an empty cell
+    return as_text
 
 
 def _strip(cells: np.ndarray | list) -> list[str]:

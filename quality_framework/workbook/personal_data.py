@@ -24,6 +24,7 @@ NIR = re.compile(
     rf"(?<![0-9A-Za-z])(?<![0-9]{_SP})[1278](?:{_SP}?[0-9]){{12}}(?:{_SP}?[0-9]{{2}})?"
     rf"(?![0-9A-Za-z])(?!{_SP}[0-9])"
 )
+_NIR_MIN_LENGTH = 13  # 13 digits at least
 MESSAGE_EMAIL = ("Adresse e-mail interdite : le bilan est pseudonyme, aucune donnée personnelle "
                  "(seul le champ contact_email de la feuille Identification peut contenir une adresse).")
 MESSAGE_NIR = ("Numéro de sécurité sociale (NIR) interdit : le bilan est pseudonyme, "
@@ -49,11 +50,13 @@ def scan(sheet: str, text: pd.DataFrame, sink: ProblemSink, names: dict[int, str
     reported as SIRET_INVALIDE, not as a NIR)."""
     for col in text.columns:
         cells = text[col]
-        joined = _SEP.join(cells.tolist())
+        values = cells.tolist()
+        joined = _SEP.join(values)
         hits: dict[int, str] = {}
         if "@" in joined:
             _collect(EMAIL, joined, cells, hits, MESSAGE_EMAIL)
-        _collect(NIR, joined, cells, hits, MESSAGE_NIR)
+        if values and max(map(len, values)) >= _NIR_MIN_LENGTH:  # codes, dates: too short
+            _collect(NIR, joined, cells, hits, MESSAGE_NIR)
         for pos in sorted(hits):
             row = int(cells.index[pos])
             if (row, col) in (exempt_email if hits[pos] == MESSAGE_EMAIL else exempt_nir):
