@@ -183,3 +183,15 @@ def test_cli_indicators(app, tmp_path):
     res = run_cli(app, "indicators", str(other), "--siret", SIRET_A, "--region", "53", "--year", "2025", "--json")
     assert res.exit_code == 1
     assert json.loads(res.output)["erreurs"][0]["code"] == "IDENTIFICATION_INCORRECTE"
+
+
+def test_sqlite_connections_get_the_larger_page_cache(tmp_path):
+    # platform_core/extensions.py: the import's index maintenance needs more than 2 MB.
+    from sqlalchemy import create_engine
+
+    from platform_core.extensions import SQLITE_CACHE_KIB
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'cache.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB == -64 * 1024
+    engine.dispose()
