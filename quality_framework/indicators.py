@@ -138,10 +138,7 @@ class Counts:
     def __add__(self, other: "Counts") -> "Counts":
         if not isinstance(other, Counts):
             return NotImplemented
-        scalars = {
-            f.name: getattr(self, f.name) + getattr(other, f.name)
-            for f in fields(self) if f.name != "distributions"
-        }
+        scalars = {name: getattr(self, name) + getattr(other, name) for name in _SCALAR_COUNTS}
         merged: dict[str, dict[str, int]] = {}
         for source in (self.distributions, other.distributions):
             for dim, codes in source.items():
@@ -149,6 +146,9 @@ class Counts:
                 for code, n in codes.items():
                     target[code] = target.get(code, 0) + n
         return Counts(**scalars, distributions=merged)
+
+
+_SCALAR_COUNTS = tuple(f.name for f in fields(Counts) if f.name != "distributions")
 
 
 def sum_counts(items: Iterable[Counts]) -> Counts:
@@ -241,10 +241,9 @@ def counts_by_version(
     result = {vid: Counts() for vid in ids}
     if not ids:
         return result
-    scalar_names = [f.name for f in fields(Counts) if f.name != "distributions"]
     for row in connection.execute(_scalar_query(rows_table, ids, year, id_range)).mappings():
         counts = result[row["workbook_version_id"]]
-        for name in scalar_names:
+        for name in _SCALAR_COUNTS:
             kind = float if name.startswith("heures") else int
             setattr(counts, name, kind(row[name]))
     for vid, dim, code, n in connection.execute(_distribution_query(rows_table, ids, year, id_range)):
