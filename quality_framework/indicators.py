@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from functools import reduce
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
@@ -132,28 +131,32 @@ class Counts:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Counts":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: v for k, v in data.items() if k in _COUNT_FIELDS})
 
     def __add__(self, other: "Counts") -> "Counts":
         if not isinstance(other, Counts):
             return NotImplemented
-        scalars = {name: getattr(self, name) + getattr(other, name) for name in _SCALAR_COUNTS}
-        merged: dict[str, dict[str, int]] = {}
-        for source in (self.distributions, other.distributions):
-            for dim, codes in source.items():
-                target = merged.setdefault(dim, {})
-                for code, n in codes.items():
-                    target[code] = target.get(code, 0) + n
-        return Counts(**scalars, distributions=merged)
+        return sum_counts([self, other])
 
 
+_COUNT_FIELDS = frozenset(f.name for f in fields(Counts))
 _SCALAR_COUNTS = tuple(f.name for f in fields(Counts) if f.name != "distributions")
 
 
 def sum_counts(items: Iterable[Counts]) -> Counts:
-    """Counts of a region or the nation: the sum of its versions' counts."""
-    return reduce(lambda a, b: a + b, items, Counts())
+    """Counts of a region or the nation: the sum of its versions' counts (the same as
+    adding them one by one, in one pass instead of a new Counts per addition)."""
+    items = list(items)
+    zero = Counts()
+    scalars = {name: sum((getattr(c, name) for c in items), getattr(zero, name))
+               for name in _SCALAR_COUNTS}
+    merged: dict[str, dict[str, int]] = {}
+    for c in items:
+        for dim, codes in c.distributions.items():
+            target = merged.setdefault(dim, {})
+            for code, n in codes.items():
+                target[code] = target.get(code, 0) + n
+    return Counts(**scalars, distributions=merged)
 
 
 def entered_in(table: Table, year: int) -> ColumnElement[bool]:

@@ -217,6 +217,11 @@ def test_counts_add_and_sum():
     assert a.distributions == {"sexe": {"F": 1}}          # operands untouched
     assert sum_counts([]) == Counts()
     assert sum_counts([a, b]) == total
+    c = Counts(sorties=4, heures_sorties=0.25, distributions={"type_sortie": {"ABANDON": 4}, "sexe": {"H": 2}})
+    assert sum_counts([a, b, c, a]) == a + b + c + a == Counts(
+        entrees=4, sorties=4, heures_totales=5.0, heures_sorties=0.25,
+        distributions={"sexe": {"F": 3, "H": 3}, "type_sortie": {"ABANDON": 4}})
+    assert sum_counts(iter([a, b])) == total and a.distributions == {"sexe": {"F": 1}}
 
 
 def test_counts_round_trip_through_json(db):
