@@ -142,8 +142,11 @@ def heatmap():
                 columns.append((leaf.id, leaf.title))
     ratings = {}
     if audits:
-        for r in db.session.scalars(select(AuditRating).where(AuditRating.audit_id.in_([a.id for a in audits]))):
-            ratings[(r.audit_id, r.indicator_id)] = r.rating
+        # plain tuples: a national map is hundreds of cells, no need for ORM objects
+        for audit_id, indicator_id, rating in db.session.execute(
+                select(AuditRating.audit_id, AuditRating.indicator_id, AuditRating.rating)
+                .where(AuditRating.audit_id.in_([a.id for a in audits]))):
+            ratings[(audit_id, indicator_id)] = rating
     return render_template("audit/quality/heatmap.html", years=years, year=year, audits=audits, columns=columns,
                            ratings=ratings, short=SHORT, rating_labels=RATING_LABELS)
 
