@@ -153,6 +153,19 @@ def prepare_page_data(year: int) -> dict:
             "officer_email": officer.email}
 
 
+def measured_pages(year: int, lot_id: int) -> dict[str, str]:
+    """The heavy pages of the issue, the officers' landing page and the trivial page."""
+    return {
+        "/sante (page triviale)": "/sante",
+        "classement du lot": f"/appels-offres/lots/{lot_id}",
+        "indicateurs nationaux": f"/suivi/bilans/indicateurs/?annee={year}",
+        "usage des fonds national": f"/suivi/usage-des-fonds/?annee={year}",
+        "carte thermique des audits": f"/suivi/audits/carte-thermique?annee={year}",
+        # not in the issue's list, but the officers' landing page computes the fund-use report
+        "tableau de bord acheteur": "/tableau-de-bord",
+    }
+
+
 # --------------------------------------------------------------------------- HTTP
 
 def request(port: int, method: str, path: str, headers=None, body: bytes | None = None, timeout=60):
@@ -302,15 +315,7 @@ def main(argv=None) -> int:
         print(f"données des pages prêtes en {time.perf_counter() - t0:.1f} s : {data}")
         db.engine.dispose()
 
-    pages = {
-        "/sante (page triviale)": "/sante",
-        "classement du lot": f"/appels-offres/lots/{data['lot_id']}",
-        "indicateurs nationaux": f"/suivi/bilans/indicateurs/?annee={year}",
-        "usage des fonds national": f"/suivi/usage-des-fonds/?annee={year}",
-        "carte thermique des audits": f"/suivi/audits/carte-thermique?annee={year}",
-        # not in the issue's list, but the officers' landing page computes the fund-use report
-        "tableau de bord acheteur": "/tableau-de-bord",
-    }
+    pages = measured_pages(year, data["lot_id"])
     env = {**os.environ, "DATABASE_URL": args.database_url, "CEP_ENV": "development",
            "SCHEDULER_ENABLED": "0", "CEP_INSTANCE_DIR": instance, "UPLOAD_DIR": f"{instance}/files",
            "LOGIN_RATE_LIMIT": "1000 per minute"}

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
 
     from audit.workbooks.models import WorkbookVersion
     from bench.generate_dataset import BENCH_PASSWORD, make_app
-    from bench.load_pages import prepare_page_data
+    from bench.load_pages import measured_pages, prepare_page_data
     from flask_migrate import upgrade
     from platform_core.extensions import db
 
@@ -70,10 +70,7 @@ def main(argv=None) -> int:
         data = prepare_page_data(year)
         db.session.remove()
     client = signed_in_client(app, data["officer_email"], BENCH_PASSWORD)
-    pages = {
-        "usage des fonds national": f"/suivi/usage-des-fonds/?annee={year}",
-        "tableau de bord acheteur": "/tableau-de-bord",
-    }
+    pages = measured_pages(year, data["lot_id"])
     result = {"year": year, "repeat": args.repeat, "cold_cache": args.cold_cache, "loadavg": os.getloadavg(), "pages": {}}
     for name, path in pages.items():
         response = client.get(path)  # warm-up: templates, referentials
