@@ -1,0 +1,30 @@
+"""bench/workbook_import.py keeps working (tiny sizes, real processes, SQLite): each
+measurement and the naive comparison run in their own process and the report holds
+every row it measured."""
+from __future__ import annotations
+
+import json
+import os
+
+from tests.perf.test_bench_scripts import run
+
+
+def test_workbook_import_bench_at_tiny_scale(tmp_path):
+    env = {**os.environ}
+    env.pop("DATABASE_URL", None)
+    out, figures = tmp_path / "perf.md", tmp_path / "perf.json"
+    args = ["bench/workbook_import.py", "--rows", "300,600", "--naive-max-rows", "300", "--errors", "40",
+            "--cache", str(tmp_path / "cache"), "--out", str(out), "--json", str(figures),
+            "--notes", str(tmp_path / "absent.md")]
+    run(args, env, timeout=240)
+    report = json.loads(figures.read_text(encoding="utf-8"))
+    rows = {(r["rows"], r["database"]) for r in report["results"]}
+    assert rows == {(300, "SQLite"), (600, "SQLite")}
+    for r in report["results"]:
+        # every row of the workbook went through check + import, and was measured
+        assert r["check_s"] > 0 and r["import_s"] > 0 and r["read_s"] > 0 and r["frame_mb"] > 0
+        assert r["peak_growth_mb"] >= 0
+    assert [(n["rows"], n["database"]) for n in report["naive"]] == [(300, "SQLite")]
+    assert report["naive"][0]["naive_rows"] == 300
+    text = out.read_text(encoding="utf-8")
+    assert "| 300 | SQLite |" in text and "| 600 | SQLite |" in text and "40 erreurs" in text
