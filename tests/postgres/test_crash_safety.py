@@ -1,5 +1,6 @@
 """Crash safety: a workbook import killed mid-way (SIGKILL while its rows are being
-inserted) against PostgreSQL leaves no partial data, and the next deposit works."""
+copied in: 20 000 of 40 000 already in the server) against PostgreSQL leaves no partial
+data, and the next deposit works."""
 from __future__ import annotations
 
 import os
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.postgres
 
 CHILD = r"""
 import sys
+import time
 from datetime import date
 from decimal import Decimal
 from sqlalchemy import event
@@ -50,6 +52,20 @@ with app.app_context():
         if statement.lstrip().upper().startswith("INSERT INTO BENEFICIARY_ROWS"):
             print("INSERTING", flush=True)
 
+    # PostgreSQL imports with COPY, in batches: once the first batch is in the server
+    # (uncommitted), announce and hold the transaction open until the parent kills us.
+    batches = []
+    build_batch = service._copy_text
+
+    def held_copy_text(columns):
+        batches.append(len(columns[0]))
+        if len(batches) == 2:
+            print("INSERTING", flush=True)
+            time.sleep(120)
+        return build_batch(columns)
+
+    service._copy_text = held_copy_text
+
     version = service.deposit(result, data, "bilan.xlsx", "xlsx", contract, 2025)
     print("DONE", version.number, flush=True)
 """
@@ -76,7 +92,7 @@ def test_import_killed_mid_way_leaves_nothing(scratch_pg_url, tmp_path):
             if line.startswith("INSERTING") or not line:
                 break
         assert line.startswith("INSERTING"), victim.stderr.read()[-2000:]
-        time.sleep(0.2)  # the executemany is under way
+        time.sleep(0.2)  # the first rows are in the server, uncommitted
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
 
