@@ -1,6 +1,6 @@
 """Crash safety: a workbook import killed mid-way (SIGKILL while its rows are being
-copied in: 20 000 of 40 000 already in the server) against PostgreSQL leaves no partial
-data, and the next deposit works."""
+copied in: 20 000 of 40 000 already written to the COPY) against PostgreSQL leaves no
+partial data, and the next deposit works."""
 from __future__ import annotations
 
 import os
@@ -52,19 +52,21 @@ with app.app_context():
         if statement.lstrip().upper().startswith("INSERT INTO BENEFICIARY_ROWS"):
             print("INSERTING", flush=True)
 
-    # PostgreSQL imports with COPY, in batches: once the first batch is in the server
+    # PostgreSQL imports with COPY: once 20 000 of the 40 000 rows have gone into it
     # (uncommitted), announce and hold the transaction open until the parent kills us.
-    batches = []
-    build_batch = service._copy_text
+    import psycopg
 
-    def held_copy_text(columns):
-        batches.append(len(columns[0]))
-        if len(batches) == 2:
+    write_row = psycopg.Copy.write_row
+    written = []
+
+    def held_write_row(self, row):
+        written.append(1)
+        if len(written) == 20_000:
             print("INSERTING", flush=True)
             time.sleep(120)
-        return build_batch(columns)
+        return write_row(self, row)
 
-    service._copy_text = held_copy_text
+    psycopg.Copy.write_row = held_write_row
 
     version = service.deposit(result, data, "bilan.xlsx", "xlsx", contract, 2025)
     print("DONE", version.number, flush=True)
@@ -92,7 +94,7 @@ def test_import_killed_mid_way_leaves_nothing(scratch_pg_url, tmp_path):
             if line.startswith("INSERTING") or not line:
                 break
         assert line.startswith("INSERTING"), victim.stderr.read()[-2000:]
-        time.sleep(0.2)  # the first rows are in the server, uncommitted
+        time.sleep(0.2)  # the first rows are in the COPY, uncommitted
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
 
