@@ -36,15 +36,23 @@ def text_of(values: pd.Series) -> pd.Series:
     if kind == "empty":
         return pd.Series("", index=values.index, dtype=object)
     cells = values.to_numpy(dtype=object)
-    if kind == "string" and len(cells) > 1000:
-        # Codes repeat: strip each distinct text once and share the results.
-        codes, uniques = pd.factorize(cells)
-        if 2 * len(uniques) <= len(cells):
-            stripped = np.asarray(_strip(np.asarray(uniques, dtype=object)), dtype=object)
-            return pd.Series(stripped[codes], index=values.index, dtype=object)
     if kind != "string":
         cells = _cell_strings(values, cells)
-    return pd.Series(_strip(cells), index=values.index, dtype=object)
+    shared = _per_distinct(cells, _strip)
+    return pd.Series(_strip(cells) if shared is None else shared, index=values.index, dtype=object)
+
+
+def _per_distinct(texts: np.ndarray, convert) -> np.ndarray | None:
+    """`convert` (a whole-column function) applied once per distinct text, the results
+    shared between equal cells: codes and dates repeat, and one object per cell would
+    cost time and memory. None when values hardly repeat (identifiers) or for short
+    columns; the caller then converts every cell."""
+    if len(texts) <= 1000:
+        return None
+    codes, distinct = pd.factorize(texts)
+    if 2 * len(distinct) > len(texts) or codes.min() < 0:  # (no missing value in a text column)
+        return None
+    return np.asarray(convert(np.asarray(distinct, dtype=object)), dtype=object)[codes]
 
 
 def _cell_strings(values: pd.Series, cells: np.ndarray) -> np.ndarray:
@@ -111,6 +119,9 @@ def upper(text: pd.Series) -> pd.Series:
     """Upper case of a whole text column in one pass."""
     if text.empty:
         return text.copy()
+    shared = _per_distinct(text.to_numpy(dtype=object), lambda distinct: [t.upper() for t in distinct])
+    if shared is not None:
+        return pd.Series(shared, index=text.index, dtype=object)
     parts = _SEP.join(text.tolist()).upper().split(_SEP)
     if len(parts) != len(text):  # a cell holds NUL itself
         parts = [t.upper() for t in text.tolist()]

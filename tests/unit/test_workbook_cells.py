@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from quality_framework.workbook.cells import text_of
+from quality_framework.workbook.cells import text_of, upper
 
 
 def test_long_text_columns_with_repeated_codes_read_as_each_cell_stripped():
@@ -48,3 +48,10 @@ def test_columns_of_distinct_numbers_and_dates_read_as_each_cell():
     values = pd.Series(["en-tête"] + [i / 7 for i in range(3_000)]
                        + [date(2000, 1, 1) + timedelta(days=i) for i in range(3_000)], dtype=object)
     assert text_of(values).tolist() == [per_cell(v) for v in values]
+
+
+def test_upper_of_long_columns_with_repeated_codes_and_of_identifiers():
+    codes = pd.Series(["f", "h", "Ab", "", "é"] * 600, index=range(5, 3_005), dtype=object)
+    assert upper(codes).tolist() == [c.upper() for c in codes] and upper(codes).index[0] == 5
+    identifiers = pd.Series([f"p-{i}" for i in range(2_000)], dtype=object)
+    assert upper(identifiers).tolist() == [f"P-{i}" for i in range(2_000)]
