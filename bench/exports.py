@@ -43,7 +43,6 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -187,31 +186,6 @@ def prepare(args) -> dict:
 
 # --------------------------------------------------------------------------- measure
 
-@contextmanager
-def count_statements(engine):
-    """SQL statements sent while the block runs (as tests/perf/test_query_counts.py)."""
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
-def sign_in(client, email: str, password: str) -> None:
-    page = client.get("/connexion").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/connexion", data={"csrf_token": token, "email": email, "password": password})
-    if response.status_code != 302:
-        raise SystemExit(f"connexion refusée ({response.status_code})")
-
-
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -248,6 +222,8 @@ def check_report_html(data: bytes, lots: int) -> str:
 
 
 def measure(client, engine, url: str, repeat: int, profile: bool) -> dict:
+    from bench.common import count_statements
+
     warm = client.get(url)
     if warm.status_code != 200:
         raise SystemExit(f"{url} -> {warm.status_code} : {warm.get_data()[:300]!r}")
@@ -357,6 +333,7 @@ def main(argv=None) -> int:
 
     from sqlalchemy import text
 
+    from bench.common import signed_in_client
     from bench.generate_dataset import BENCH_PASSWORD, make_app
     from platform_core.extensions import db
 
@@ -383,8 +360,7 @@ def main(argv=None) -> int:
     gc.freeze()
     info.update(server_version=str(version).split(" ")[0], argv=argv_shown)
 
-    client = app.test_client()
-    sign_in(client, info["officer_email"], BENCH_PASSWORD)
+    client = signed_in_client(app, info["officer_email"], BENCH_PASSWORD)
     load_timed = os.getloadavg()[0]
     pages = {
         "rapport d'analyse des offres, xlsx": (f"/appels-offres/{info['tender_id']}/rapport.xlsx",

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import pstats
-import re
 import statistics
 import sys
 import time
@@ -26,19 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-
-def signed_in_client(app, email: str, password: str):
-    client = app.test_client()
-    body = client.get("/connexion").get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
-    data = {"email": email, "password": password}
-    if match:
-        data["csrf_token"] = match.group(1)
-    response = client.post("/connexion", data=data)
-    if response.status_code != 302:
-        raise SystemExit(f"connexion refusée ({response.status_code})")
-    return client
 
 
 def main(argv=None) -> int:
@@ -58,6 +44,7 @@ def main(argv=None) -> int:
     from sqlalchemy import select
 
     from audit.workbooks.models import WorkbookVersion
+    from bench.common import signed_in_client
     from bench.generate_dataset import BENCH_PASSWORD, make_app
     from bench.load_pages import measured_pages, prepare_page_data
     from flask_migrate import upgrade

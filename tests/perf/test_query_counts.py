@@ -8,35 +8,24 @@ helpers). A page whose count grows is a finding reported to its owner (docs/perf
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from bench.common import count_statements as count_engine_statements
 from bench.generate_dataset import build_dataset
 from platform_core.clock import now
 from platform_core.extensions import db
-from platform_core.models import User
 
 YEARS = [2024, 2025, 2026]
 REPORT_YEAR = 2025
 
 
-@contextmanager
 def count_statements():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    """SQL statements the application's engine sends while the block runs."""
+    return count_engine_statements(db.engine)
 
 
 # --------------------------------------------------------------------------- data
