@@ -169,13 +169,12 @@ def _activity_block(indicators: Mapping[str, Any] | None, capacity) -> dict[str,
 # --------------------------------------------------------------------------- contract
 
 def _contract_figures(c: ContractInput, payments: list[PaymentInput],
-                      version: VersionInput | None, counts: Counts | None = None):
-    """(indicators, funds) of one contract and year: the variable part and the balance."""
+                      version: VersionInput | None, counts: Counts | None):
+    """(indicators, funds) of one contract and year: the variable part and the balance.
+    `counts`: the version's parsed counts (None without a version)."""
     split = split_price(c.annual_price, c.fixed_share)
     indicators = None
     if version is not None:
-        if counts is None:
-            counts = Counts.from_dict(version.counts or {})
         indicators = indicators_from_counts(counts, version.means, version.finances,
                                             c.annual_capacity)
     rates = indicators or {}
@@ -198,7 +197,7 @@ def _contract_figures(c: ContractInput, payments: list[PaymentInput],
 
 def _contract_block(c: ContractInput, year: int, payments: list[PaymentInput],
                     version: VersionInput | None, audit_score, thresholds,
-                    counts: Counts | None = None) -> dict[str, Any]:
+                    counts: Counts | None) -> dict[str, Any]:
     indicators, funds = _contract_figures(c, payments, version, counts)
     rates = indicators or {}
     finances = version.finances if version is not None else None
@@ -237,7 +236,7 @@ def _contract_block(c: ContractInput, year: int, payments: list[PaymentInput],
 
 def _aggregate(scale: str, key: str, label: str, blocks: list[dict[str, Any]],
                versions: Mapping[int, VersionInput], contracts: Mapping[int, ContractInput],
-               thresholds, counts_of=None) -> dict[str, Any]:
+               thresholds, counts_of) -> dict[str, Any]:
     """A region or the nation: amounts added, activity from summed counts.
     `counts_of(version)`: its parsed counts (parsed once per build by `_Inputs`)."""
     paid_by_kind = {k: _add(b["funds"]["paid_by_kind"].get(k) for b in blocks)
@@ -251,8 +250,7 @@ def _aggregate(scale: str, key: str, label: str, blocks: list[dict[str, Any]],
     capacity = None
     if with_wb:
         vs = [versions[b["id"]] for b in with_wb]
-        counts = sum_counts(counts_of(v) if counts_of else Counts.from_dict(v.counts or {})
-                            for v in vs)
+        counts = sum_counts(counts_of(v) for v in vs)
         finances = sum_finances(v.finances for v in vs)
         capacity = sum_capacity(contracts[b["id"]].annual_capacity for b in with_wb)
         indicators = indicators_from_counts(counts, sum_means(v.means for v in vs),
@@ -313,10 +311,6 @@ def summary(block: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- report
-
-def years_on_record(payments: Iterable[PaymentInput], versions: Iterable[VersionInput]) -> list[int]:
-    return sorted({p.year for p in payments} | {v.year for v in versions})
-
 
 class _Inputs:
     """Payments and current versions indexed by year and contract once per build, each
