@@ -37,6 +37,9 @@ limiter = Limiter(key_func=get_remote_address,
                   storage_uri=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
 
 
+SQLITE_CACHE_KIB = 64 * 1024
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_page_cache(dbapi_connection, _record) -> None:
     """SQLite's default page cache is 2 MB: a 200 000-row workbook import then re-reads
@@ -45,5 +48,3 @@ def _sqlite_page_cache(dbapi_connection, _record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
-
-SQLITE_CACHE_KIB = 64 * 1024

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date
 from typing import Any
 
 from openpyxl import Workbook, load_workbook

@@ -63,7 +63,7 @@ class XlsxSheetScan:
         self.rows = 0
         self.rows_with_r = 0
         self.max_col = 0
-        self.cells_without_r = 0  # 1 once a cell without r is seen
+        self.cell_without_r = False
         self.any_cell = False
 
     def feed(self, chunk: bytes) -> None:
@@ -98,8 +98,8 @@ class XlsxSheetScan:
             self.max_col = max(self.max_col, column_number(m.group(1)))
         # A cell written without r (or with r not first): the columns are then counted
         # cell by cell in the second pass. One such cell is enough to know.
-        if not self.cells_without_r and _CELL_WITHOUT_R.search(buf):
-            self.cells_without_r = 1
+        if not self.cell_without_r and _CELL_WITHOUT_R.search(buf):
+            self.cell_without_r = True
 
     def extent(self, wide: int, rescan: Iterable[bytes]) -> Extent:
         pending, self._pending = self._pending, b""
@@ -107,9 +107,9 @@ class XlsxSheetScan:
         rows_without_r = max(self.rows - self.rows_with_r, 0)
         rows = max(self.max_row_r + rows_without_r, self.rows)
         columns = max(self.max_col, 26 if self.any_cell else 0)
-        if self.cells_without_r > 0 or columns > wide:  # rare: a second pass over the XML
+        if self.cell_without_r or columns > wide:  # rare: a second pass over the XML
             max_cell_row, widest_row = _second_pass(rescan)
-            columns = max(columns, widest_row if self.cells_without_r > 0 else 0)
+            columns = max(columns, widest_row if self.cell_without_r else 0)
             if columns > wide:  # cells carry their own row, which calamine follows
                 rows = max(rows, max_cell_row + rows_without_r)
         return Extent(rows, columns)
