@@ -24,7 +24,7 @@ from platform_core.clock import now
 from platform_core.extensions import db
 from platform_core.files import store_bytes
 from quality_framework.indicators import (
-    Counts, counts_by_version, counts_from_frame, frame_columns, indicators_from_counts,
+    Counts, counts_by_version, counts_from_frame, indicators_from_counts, insert_frame_rows,
 )
 from quality_framework.workbook import (
     UnreadableWorkbook, ValidationResult, read_workbook, validate_workbook,
@@ -78,38 +78,16 @@ def check(data: bytes, contract: Contract, year: int) -> ValidationResult:
     return result
 
 
-def preview(result: ValidationResult, year: int, capacity: float | None) -> dict:
-    """Indicators a valid workbook will produce (same SQL as the stored counts)."""
-    counts = counts_from_frame(result.beneficiaries, year)
+def preview(result: ValidationResult, year: int, capacity: float | None,
+            counts: Counts | None = None) -> dict:
+    """Indicators of a valid workbook: from `counts` when it has just been deposited
+    (its stored counts), else computed from its rows by the same SQL."""
+    if counts is None:
+        counts = counts_from_frame(result.beneficiaries, year)
     return indicators_from_counts(counts, result.moyens, result.finances, capacity)
 
 
 # --------------------------------------------------------------------------- import
-
-def _insert_rows(result: ValidationResult, version_id: int) -> int:
-    """Insert the rows at the driver level, from plain tuples: PostgreSQL gets one COPY
-    (psycopg escapes every value; measured as fast as building the text ourselves, the
-    server being the bottleneck), SQLite one executemany. Building dicts and compiling an
-    ORM insert cost more than the database work itself."""
-    columns = frame_columns(result.beneficiaries)
-    n = len(result.beneficiaries)
-    if not n:
-        return 0
-    names = ["workbook_version_id", *columns]
-    rows = zip([version_id] * n, *columns.values())
-    conn = db.session.connection()
-    if conn.dialect.name == "postgresql":
-        with conn.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {beneficiary_rows.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return n
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {beneficiary_rows.name} ({', '.join(names)}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
-    conn.exec_driver_sql(sql, list(rows))
-    return n
-
 
 def deposit(result: ValidationResult, data: bytes, filename: str, kind: str,
             contract: Contract, year: int, user=None) -> WorkbookVersion:
@@ -138,7 +116,8 @@ def deposit(result: ValidationResult, data: bytes, filename: str, kind: str,
             finances=result.finances)
         db.session.add(version)
         db.session.flush()
-        _insert_rows(result, version.id)
+        insert_frame_rows(db.session.connection(), beneficiary_rows, version.id,
+                          result.beneficiaries)
         id_range = db.session.execute(
             select(func.min(beneficiary_rows.c.id), func.max(beneficiary_rows.c.id))
             .where(beneficiary_rows.c.workbook_version_id == version.id)).one()
@@ -252,22 +231,26 @@ def run_upload(upload_id: int) -> WorkbookUpload:
             _finish(upload, "refuse", f"{len(result.errors)} erreur(s) à corriger : rien n'a été enregistré.")
             annotate(upload, data, result)
             return upload
-        _progress(upload, f"Calcul des indicateurs sur {upload.row_count} lignes…")
-        upload.preview = _jsonable(preview(result, upload.year, contract.annual_capacity))
         if upload.dry_run:
+            _progress(upload, f"Calcul des indicateurs sur {upload.row_count} lignes…")
+            upload.preview = _jsonable(preview(result, upload.year, contract.annual_capacity))
             _finish(upload, "valide", "Aucune erreur : le classeur peut être déposé. Rien n'a été enregistré.")
             annotate(upload, data, result)
             return upload
-        _progress(upload, f"Enregistrement des {upload.row_count} lignes…")
-        user = upload.user
+        # A deposit computes its counts once, in the database, as part of the import;
+        # the preview shown afterwards is made of those stored counts.
+        _progress(upload, f"Enregistrement des {upload.row_count} lignes et calcul des indicateurs…")
+        capacity, user = contract.annual_capacity, upload.user
         try:
             version = deposit(result, data, upload.filename, upload.kind, contract, upload.year, user)
         except DepositRefused as exc:
             upload = db.session.get(WorkbookUpload, upload_id)
             _finish(upload, "conflit", exc.message)
             return upload
+        counts = Counts.from_dict(version.counts)
         upload = db.session.get(WorkbookUpload, upload_id)
         upload.version_id = version.id
+        upload.preview = _jsonable(preview(result, upload.year, capacity, counts))
         _finish(upload, "depose", f"Bilan déposé : version {version.number}, {version.row_count} lignes.")
         annotate(upload, data, result)
         return upload

@@ -13,6 +13,7 @@ from audit.workbooks.cli import workbook_cli
 from audit.workbooks.models import WorkbookUpload, WorkbookVersion, beneficiary_rows
 from platform_core.extensions import db
 from platform_core.models import JournalEntry, StoredFile
+from quality_framework import indicators
 from tenders.models import Contract
 from tests.functional.workbook_files import ROWS, write_workbook
 
@@ -75,14 +76,14 @@ def test_failure_during_insert_rolls_everything_back(app, accounts, tmp_path, mo
     path = write_workbook(tmp_path / "b.xlsx", siret=SIRET_A)
     data = path.read_bytes()
     result = service.check(data, contract, 2025)
-    original = service.frame_columns
+    original = indicators.frame_columns
 
     def broken(frame):  # the last row violates NOT NULL
         columns = original(frame)
         columns["sexe"][-1] = None
         return columns
 
-    monkeypatch.setattr(service, "frame_columns", broken)
+    monkeypatch.setattr(indicators, "frame_columns", broken)
     with pytest.raises(Exception):
         service.deposit(result, data, "b.xlsx", "xlsx", contract, 2025)
     assert row_count() == 0
@@ -123,6 +124,20 @@ def test_run_upload_dry_run_stores_nothing(app, accounts, tmp_path):
     assert upload.preview["entrees"] == 5
     assert row_count() == 0
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
+def test_deposit_preview_comes_from_stored_counts_and_equals_the_dry_run(app, accounts, tmp_path):
+    contract = make_contract(accounts["_orgs"]["op_a"])
+    data = write_workbook(tmp_path / "b.xlsx", siret=SIRET_A).read_bytes()
+    dry = service.run_upload(service.create_upload(data, "b.xlsx", "xlsx", contract, 2025, None,
+                                                   dry_run=True).id)
+    dry_preview = dict(dry.preview)
+    done = service.run_upload(service.create_upload(data, "b.xlsx", "xlsx", contract, 2025, None,
+                                                    dry_run=False).id)
+    assert (done.status, done.outcome) == ("done", "depose")
+    version = db.session.get(WorkbookVersion, done.version_id)
+    assert version.counts["entrees"] == done.preview["entrees"] == 5
+    assert done.preview == dry_preview  # stored counts (deposit) = in-memory counts (dry run)
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -1,4 +1,4 @@
-"""The PostgreSQL import path (one COPY, audit.workbooks.service._insert_rows): every
+"""The PostgreSQL import path (one COPY, quality_framework.indicators.insert_frame_rows): every
 stored value equals the validated workbook's, NULLs and dates included."""
 from __future__ import annotations
 
