@@ -34,8 +34,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--profile", type=int, default=0, help="print the N top cProfile entries per page")
     parser.add_argument("--cold-cache", action="store_true",
-                        help="empty the fund-use report cache before each request (the cost of "
-                             "the first request after a payment, a deposit or an audit)")
+                        help="empty the page caches (fund-use report, indicators) before each "
+                             "request: the cost of the first request after a payment, a deposit or an audit")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     if not args.database_url:
@@ -49,6 +49,7 @@ def main(argv=None) -> int:
     from bench.load_pages import measured_pages, prepare_page_data
     from flask_migrate import upgrade
     from platform_core.extensions import db
+    from platform_core.memo import clear_all
 
     app = make_app(args.database_url, os.environ.get("CEP_BENCH_INSTANCE"))
     with app.app_context():
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
         times, cpu = [], []
         for _ in range(args.repeat):
             if args.cold_cache:
-                app.extensions.pop("fund_use_report_cache", None)
+                clear_all(app)
             t0, c0 = time.perf_counter(), time.process_time()
             client.get(path)
             times.append((time.perf_counter() - t0) * 1000)
@@ -83,7 +84,7 @@ def main(argv=None) -> int:
             profiler.enable()
             for _ in range(5):
                 if args.cold_cache:
-                    app.extensions.pop("fund_use_report_cache", None)
+                    clear_all(app)
                 client.get(path)
             profiler.disable()
             out = io.StringIO()

@@ -18,19 +18,15 @@ The fingerprint is read BEFORE the payments and versions it stands for: an entry
 data newer than its key, never older, and as payment counts and version ids only move
 forward, an older key never comes back. Only the GET pages use this (they have written
 nothing in their transaction); the CLI, the demo and the tests call `compute_report`.
-One cache per application (`app.extensions`), so that a test application never sees the
+One cache per application (platform_core.memo), so that a test application never sees the
 entries of another database. The report returned is shared: callers must not modify it.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from typing import Any
-
-from flask import current_app
 from sqlalchemy import func, select
 
 from platform_core.extensions import db
+from platform_core.memo import MemoryCache, app_cache
 from quality_framework.alerts import DEFAULT_THRESHOLDS
 from quality_framework.fund_use_report import build_report
 
@@ -40,37 +36,8 @@ from .services import audit_scores, contract_inputs, current_versions, payment_i
 MAX_ENTRIES = 4  # a few years / states per worker; one national report is a few hundred KB
 
 
-class ReportCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES):
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple) -> dict[str, Any] | None:
-        with self._lock:
-            report = self._entries.get(key)
-            if report is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
-            return report
-
-    def put(self, key: tuple, report: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries[key] = report
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-def cache() -> ReportCache:
-    return current_app.extensions.setdefault("fund_use_report_cache", ReportCache())
+def cache() -> MemoryCache:
+    return app_cache("fund_use_report", MAX_ENTRIES)
 
 
 def _payments_fingerprint() -> tuple:

@@ -3,6 +3,7 @@ alert and the alert threshold settings."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import HiddenField, StringField
@@ -23,6 +24,7 @@ from tenders.models import Contract
 from . import access
 from .access import EVERYONE, OFFICERS, READERS
 from .figures import DIMENSION_LABELS, LABELS, format_value, scope_figures, thresholds_for, version_figures
+from .indicators_cache import cache, page_key
 from .models import AlertThresholds, beneficiary_rows
 from .views import bp
 
@@ -72,13 +74,36 @@ def _charts(fig) -> dict:
     }
 
 
-def _render(title: str, scope: str, fig, breakdown=None, export_url=None, contract=None, **extra):
+def _render(title: str, scope: str, fig, breakdown=None, contract=None, **extra):
     if request.args.get("format") == "xlsx":
         return _export(title, fig, breakdown)
-    return render_template("audit/workbooks/indicators.html", title=title, scope=scope, fig=fig,
+    return _page(title, _body(title, scope, fig, breakdown, contract, **extra))
+
+
+def _body(title: str, scope: str, fig, breakdown=None, contract=None, **extra) -> str:
+    return render_template("audit/workbooks/_indicators_body.html", title=title, scope=scope, fig=fig,
                            charts=_charts(fig), labels=LABELS, breakdown=breakdown or [],
                            format_value=format_value, contract=contract,
                            rules=ALERT_RULES, **extra)
+
+
+def _page(title: str, body: str):
+    return render_template("audit/workbooks/indicators.html", title=title, body=Markup(body))
+
+
+def _render_cached(title: str, scope: str, contracts: list[Contract], compute):
+    """A national or regional page: its body from the cache when none of its inputs has
+    changed (indicators_cache.py). `compute()` gives (fig, breakdown) on a miss and for
+    the xlsx export, which is always computed."""
+    if request.args.get("format") == "xlsx":
+        return _export(title, *compute())
+    key = page_key(scope, title, contracts, _year_arg())
+    store = cache()
+    body = store.get(key)
+    if body is None:
+        body = _body(title, scope, *compute())
+        store.put(key, body)
+    return _page(title, body)
 
 
 def _breakdown(groups: list[tuple[str, str | None, list]], year) -> list[dict]:
@@ -98,12 +123,17 @@ def national_indicators():
     if not access.sees_all(current_user):
         return redirect(url_for(".region_indicators", code=current_user.region_code or "inconnue"))
     contracts = access.visible_contracts(current_user)
-    fig = scope_figures(contracts, _year_arg())
-    groups = []
-    for code, region in reference.regions().items():
-        versions = [v for v in fig.versions if v.contract.region_code == code]
-        groups.append((f"{code} {region.name}", url_for(".region_indicators", code=code, annee=fig.year), versions))
-    return _render("Indicateurs nationaux", "national", fig, _breakdown(groups, fig.year))
+
+    def compute():
+        fig = scope_figures(contracts, _year_arg())
+        groups = []
+        for code, region in reference.regions().items():
+            versions = [v for v in fig.versions if v.contract.region_code == code]
+            groups.append((f"{code} {region.name}", url_for(".region_indicators", code=code, annee=fig.year),
+                           versions))
+        return fig, _breakdown(groups, fig.year)
+
+    return _render_cached("Indicateurs nationaux", "national", contracts, compute)
 
 
 @bp.route("/indicateurs/regions/<code>")
@@ -113,11 +143,14 @@ def region_indicators(code: str):
     if region is None or not access.region_visible(current_user, code):
         abort(404)
     contracts = [c for c in access.visible_contracts(current_user) if c.region_code == code]
-    fig = scope_figures(contracts, _year_arg())
-    groups = [(c.reference, url_for(".contract_indicators", contract_id=c.id, annee=fig.year),
-               [v for v in fig.versions if v.contract_id == c.id]) for c in contracts]
-    return _render(f"Indicateurs de la région {region.name}", "region", fig, _breakdown(groups, fig.year),
-                   region=region)
+
+    def compute():
+        fig = scope_figures(contracts, _year_arg())
+        groups = [(c.reference, url_for(".contract_indicators", contract_id=c.id, annee=fig.year),
+                   [v for v in fig.versions if v.contract_id == c.id]) for c in contracts]
+        return fig, _breakdown(groups, fig.year)
+
+    return _render_cached(f"Indicateurs de la région {region.name}", "region", contracts, compute)
 
 
 @bp.route("/indicateurs/marches/<int:contract_id>")
