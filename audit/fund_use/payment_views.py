@@ -14,7 +14,7 @@ from platform_core.security import upload_rate_limit
 from platform_core.clock import today_paris
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, read_upload, store_bytes
-from platform_core.forms import FrenchForm
+from platform_core.forms import FrenchForm, select_choices
 from platform_core import journal
 from platform_core.roles import ACHETEUR, ADMIN, allow
 from tenders.models import Contract
@@ -42,7 +42,8 @@ class PaymentForm(FrenchForm):
         "Date absente ou invalide : attendu une date JJ/MM/AAAA.")])
     amount = FrenchDecimalField("Montant (€)", places=2, validators=[InputRequired(
         "Montant absent ou invalide : attendu un nombre en euros.")])
-    kind = SelectField("Nature", choices=[(k, v.capitalize()) for k, v in PAYMENT_KIND_LABELS.items()])
+    kind = SelectField("Nature", choices=select_choices(
+        (k, v.capitalize()) for k, v in PAYMENT_KIND_LABELS.items()))
     year = IntegerField("Année de rattachement", validators=[InputRequired(
         "Année absente ou invalide : attendu une année sur quatre chiffres.")])
     reference = StringField("Référence (mandat, bordereau…)", validators=[Optional(), Length(max=80)])

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from platform_core import journal
 from platform_core.extensions import db
-from platform_core.forms import FrenchForm
+from platform_core.forms import FrenchForm, select_choices
 from platform_core.models import User, UserRole
 from platform_core.roles import ACHETEUR, ADMIN, AUDITEUR, OBSERVATEUR, OPERATEUR, allow
 from platform_core.ui import register_nav
@@ -111,9 +111,10 @@ def new():
     db.session.commit()  # v1 may just have been seeded from the shipped file
     form = AuditForm()
     contracts = list(db.session.scalars(select(Contract).where(Contract.status == "ACTIF").order_by(Contract.reference)))
-    form.contract_id.choices = [(c.id, f"{c.reference} — {c.operator.name} (région {c.region_code})") for c in contracts]
-    form.version_id.choices = [(v.id, f"{v.number} — {v.label}") for v in reversed(all_versions())]
-    form.lead_id.choices = [(u.id, f"{u.full_name} <{u.email}>") for u in auditors()]
+    form.contract_id.choices = select_choices(
+        (c.id, f"{c.reference} — {c.operator.name} (région {c.region_code})") for c in contracts)
+    form.version_id.choices = select_choices((v.id, f"{v.number} — {v.label}") for v in reversed(all_versions()))
+    form.lead_id.choices = select_choices((u.id, f"{u.full_name} <{u.email}>") for u in auditors())
     if request.method == "GET":
         form.version_id.data = latest.id
     if form.validate_on_submit():

@@ -16,7 +16,7 @@ from platform_core.security import upload_rate_limit
 from platform_core.clock import today_paris
 from platform_core.extensions import db
 from platform_core.files import UploadRejected, read_stored, read_upload
-from platform_core.forms import FrenchForm
+from platform_core.forms import FrenchForm, select_choices
 from platform_core.exports import XLSX_MIMETYPE, xlsx_response
 from platform_core.roles import ACHETEUR, ADMIN, OPERATEUR, allow
 from platform_core.ui import register_nav
@@ -115,8 +115,8 @@ def upload():
     contracts = [c for c in access.visible_contracts(current_user)
                  if c.operator_id == current_user.organisation_id]
     form = UploadForm()
-    form.contract_id.choices = [(c.id, f"{c.reference} — région {c.region_code}") for c in contracts]
-    form.year.choices = [(y, str(y)) for y in campaign_years()]
+    form.contract_id.choices = select_choices((c.id, f"{c.reference} — région {c.region_code}") for c in contracts)
+    form.year.choices = select_choices((y, str(y)) for y in campaign_years())
     if request.method == "GET":
         if request.args.get("marche", "").isdigit():
             form.contract_id.data = int(request.args["marche"])

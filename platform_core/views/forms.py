@@ -7,7 +7,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from quality_framework.siret import siret_error
 
-from ..forms import FrenchForm
+from ..forms import FrenchForm, select_choices
 from ..models import ORGANISATION_KINDS
 from ..roles import ROLES
 
@@ -37,7 +37,7 @@ class MultiCheckboxField(SelectMultipleField):
 def _region_choices():
     from quality_framework.reference import regions
 
-    return [("", "— national / sans objet —")] + [(c, r.name) for c, r in regions().items()]
+    return select_choices([("", "— national / sans objet —")] + [(c, r.name) for c, r in regions().items()])
 
 
 class UserForm(FrenchForm):
@@ -48,16 +48,15 @@ class UserForm(FrenchForm):
     )
     full_name = StringField("Nom complet", validators=[DataRequired(REQUIRED),
                                                        Length(max=120, message="120 caractères au maximum.")])
-    roles = MultiCheckboxField("Rôles", choices=list(ROLES.items()))
+    roles = MultiCheckboxField("Rôles", choices=select_choices(ROLES.items()))
     organisation_id = SelectField("Organisation", coerce=str, default="")
     region_code = SelectField("Périmètre régional (observateurs)", default="")
     active = BooleanField("Compte actif", default=True)
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.organisation_id.choices = [("", "— aucune —")] + [
-            (str(o.id), f"{o.name} ({o.siret})") for o in organisations
-        ]
+        self.organisation_id.choices = select_choices([("", "— aucune —")] + [
+            (str(o.id), f"{o.name} ({o.siret})") for o in organisations])
         self.region_code.choices = _region_choices()
 
     def validate_roles(self, field):
@@ -73,7 +72,7 @@ class OrganisationForm(FrenchForm):
     siret = StringField("SIRET", validators=[DataRequired(REQUIRED), Length(max=20)])
     name = StringField("Raison sociale", validators=[DataRequired(REQUIRED),
                                                      Length(max=200, message="200 caractères au maximum.")])
-    kind = SelectField("Type", choices=list(ORGANISATION_KINDS.items()))
+    kind = SelectField("Type", choices=select_choices(ORGANISATION_KINDS.items()))
     region_code = SelectField("Région", default="")
 
     def __init__(self, *args, **kwargs):
