@@ -3,8 +3,8 @@ alert and the alert threshold settings."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import HiddenField, StringField
 
