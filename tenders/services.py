@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from platform_core import journal
@@ -163,7 +163,7 @@ def marks_by_bid(bid_ids) -> dict[int, list[ManualMark]]:
     if not ids:
         return out
     for m in db.session.scalars(select(ManualMark).where(ManualMark.bid_id.in_(ids))
-                                .options(selectinload(ManualMark.evaluator))
+                                .options(joinedload(ManualMark.evaluator))  # one statement
                                 .order_by(ManualMark.criterion, ManualMark.id)).all():
         out[m.bid_id].append(m)
     return out
@@ -177,7 +177,7 @@ def load_bids(lots) -> None:
         return
     bids = db.session.scalars(
         select(Bid).where(Bid.lot_id.in_([lot.id for lot in lots])).order_by(Bid.id)
-        .options(selectinload(Bid.operator),
+        .options(joinedload(Bid.operator),
                  selectinload(Bid.documents).selectinload(BidDocument.stored_file))).all()
     by_lot: dict[int, list[Bid]] = {lot.id: [] for lot in lots}
     for b in bids:

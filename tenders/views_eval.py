@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from platform_core import journal
 from platform_core.clock import now
@@ -78,24 +78,26 @@ def lot_view(lot_id: int):
     lot = get_lot(lot_id)
     tender = lot.tender
     officer = is_officer(current_user)
-    assignment = assignment_for(lot, current_user)
+    if officer:  # before any loading: a commit expires what was loaded
+        record_closing(tender, now()) and db.session.commit()
+    # The evaluators first: the assignments' and marks' users are then already loaded,
+    # with their roles, and their joined rows cost no further statement.
+    evaluators = users_with_role(EVALUATEUR) if officer else []
+    assignments = _assignments(lot)
+    assignment = next((a for a in assignments if a.user_id == current_user.id), None)
     if not officer and assignment is None:
         abort(404)  # evaluators see their assigned lots only
-    if officer:
-        record_closing(tender, now()) and db.session.commit()
     sealed = not can_read_bids(current_user, lot) if officer else tender.effective_status() in (
         "BROUILLON", "PUBLIEE", "CLOTUREE")
     if sealed or (not officer and assignment.coi_declared_at is None):
         return render_template("tenders/lot_sealed.html", lot=lot, tender=tender, officer=officer,
                                assignment=assignment, sealed=sealed,
                                count=len(deposited_bids(lot)) if officer else None,
-                               evaluators=users_with_role(EVALUATEUR) if officer else [],
-                               assignments=_assignments(lot))
+                               evaluators=evaluators, assignments=assignments)
     load_bids([lot])
     marks_by = marks_by_bid(b.id for b in deposited_bids(lot))  # once for the lot, not per bid
     ranked = rank_lot(lot, marks_by)
     manual = tender.manual_criteria or []
-    assignments = _assignments(lot)
     submitted_ids = {a.user_id for a in assignments if a.marks_submitted_at}
     me_submitted = assignment is not None and assignment.marks_submitted_at is not None
     rows = []
@@ -109,7 +111,7 @@ def lot_view(lot_id: int):
         rows.append({"bid": bid, "ranked": r, "mine": mine, "others": others, "moderation": moderation})
     return render_template("tenders/lot.html", lot=lot, tender=tender, rows=rows, officer=officer,
                            assignment=assignment, assignments=assignments, manual=manual,
-                           evaluators=users_with_role(EVALUATEUR) if officer else [],
+                           evaluators=evaluators,
                            label=lambda c: criterion_label(tender, c), opinions=CREFOP_OPINIONS,
                            sub_scores=scoring.SUB_SCORES, automatic=scoring.AUTOMATIC_CRITERIA,
                            status=tender.effective_status())
@@ -117,7 +119,7 @@ def lot_view(lot_id: int):
 
 def _assignments(lot: Lot) -> list[EvaluatorAssignment]:
     return list(db.session.scalars(select(EvaluatorAssignment).where(EvaluatorAssignment.lot_id == lot.id)
-                                   .options(selectinload(EvaluatorAssignment.user))
+                                   .options(joinedload(EvaluatorAssignment.user))
                                    .order_by(EvaluatorAssignment.id)).all())
 
 
