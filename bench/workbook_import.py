@@ -323,8 +323,8 @@ def report(results: list[dict], naive: dict, args, load: tuple[float, float], er
         "SQLite, `COPY` sur PostgreSQL —, comptages, journal). « Vérifier sans déposer » = le "
         "même traitement en simple vérification (indicateurs calculés sur une copie en mémoire). "
         "Référence : `pandas.read_excel(..., sheet_name=\"Beneficiaires\", engine=\"calamine\")` dans "
-        "le même processus. Mémoire : hausse du pic de mémoire résidente pendant vérification + "
-        "import (pic `VmHWM` remis à zéro juste avant, après un dépôt d'échauffement), rapportée à la "
+        "le même processus. Mémoire : hausse du pic de mémoire résidente pendant le dépôt complet "
+        "(pic `VmHWM` remis à zéro juste avant, après un dépôt d'échauffement), rapportée à la "
         "taille du DataFrame de la feuille (`memory_usage(deep=True)`).",
         "",
         "| lignes | base | fichier | référence : lecture seule | vérification | import | "

@@ -163,7 +163,7 @@ def marks_by_bid(bid_ids) -> dict[int, list[ManualMark]]:
     if not ids:
         return out
     for m in db.session.scalars(select(ManualMark).where(ManualMark.bid_id.in_(ids))
-                                .options(joinedload(ManualMark.evaluator))  # one statement
+                                .options(joinedload(ManualMark.evaluator))  # authors in the same statement
                                 .order_by(ManualMark.criterion, ManualMark.id)).all():
         out[m.bid_id].append(m)
     return out
