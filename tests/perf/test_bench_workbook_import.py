@@ -30,3 +30,14 @@ def test_workbook_import_bench_at_tiny_scale(tmp_path):
     assert report["naive"][0]["naive_rows"] == 300
     text = out.read_text(encoding="utf-8")
     assert "| 300 | SQLite |" in text and "| 600 | SQLite |" in text and "40 erreurs" in text
+
+
+def test_workbook_stages_bench_at_tiny_scale(tmp_path):
+    """bench/workbook_stages.py times every stage of the check on a valid workbook (it
+    exits 1 on an invalid one) and says whether calamine's parse holds the GIL."""
+    out = run(["bench/workbook_stages.py", "--rows", "300", "--repeat", "1",
+               "--cache", str(tmp_path / "cache")], {**os.environ}, timeout=120).stdout
+    assert "300 lignes" in out
+    for stage in ("référence", "_inspect_zip", "_read_grids", "validate_workbook", "vérification"):
+        assert stage in out
+    assert "verrou" in out
