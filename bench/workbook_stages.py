@@ -1,20 +1,21 @@
 """Where the check of one workbook spends its time, stage by stage, against the bare read;
 and whether calamine's XML parse lets Python run meanwhile (it releases the GIL).
 
-    .venv/bin/python bench/workbook_stages.py [--rows 200000] [--cache /tmp/wbcache]
+    .venv/bin/python bench/workbook_stages.py [--rows 200000] [--cache DIR] [--repeat 2]
 
 Uses the workbook of bench/workbook_import.py (same cache, same generator, generated once
 if missing). Each stage calls the platform's own functions (reader.py, validator.py) in
 the order `service.check` runs them; the sum is the check, minus the database query for
-the operator's regions. The figures explain the « floor » in bench/workbook_import_notes.md:
-everything here is CPU work in the web process, so no overlap with PostgreSQL can bring
-the deposit below the check plus the rows' preparation. Nothing is asserted.
+the operator's regions. The figures show how much of the 1.5 × budget the check uses before
+any write (bench/workbook_import_notes.md): all of it is CPU work in the web process, which
+no overlap with PostgreSQL can hide. Nothing is asserted.
 """
 from __future__ import annotations
 
 import argparse
 import io
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ VALIDATE = "validation complète (validate_workbook, mise en texte comprise)"
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--cache", default="/tmp/wbcache")
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "cep-bench-workbooks"))
     parser.add_argument("--repeat", type=int, default=2,
                         help="rounds; the best time of each stage is kept (the first round "
                              "also pays lazy imports)")
